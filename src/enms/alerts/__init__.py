@@ -1,0 +1,1 @@
+"""Alerts: rules, lifecycle (open → acknowledged → resolved) and notification channels."""

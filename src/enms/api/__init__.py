@@ -1,0 +1,1 @@
+"""The HTTP application: assembly, dependencies, error mapping, health."""

@@ -1,0 +1,39 @@
+"""``enms serve``: the web server (API, dashboard).
+
+The web stack is imported when the command runs, so `enms --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from enms.core import schema
+from enms.core.cli_context import AppContext, pass_app, progress
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Interface to bind (ENMS_SERVER__HOST).")
+@click.option("--port", type=int, default=None, help="Port (ENMS_SERVER__PORT, default 8001).")
+@pass_app
+def serve(app: AppContext, host: str | None, port: int | None) -> None:
+    """Start the API and dashboard; refuses to start on an out-of-date schema."""
+    settings = app.settings
+    schema.require_current(app.engine)
+    run_server(app, host or settings.server.host, port or settings.server.port)
+
+
+def run_server(app: AppContext, host: str, port: int) -> None:
+    """Serve the application for ``app``'s settings until interrupted."""
+    import uvicorn
+
+    from enms.api.app import create_app
+
+    logging.basicConfig(level=app.settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    web = create_app(app.settings, engine=app.engine, clock=app.clock)
+    progress(
+        f"enms serving {app.engine.url.render_as_string(hide_password=True)} "
+        f"on http://{host}:{port}  (dashboard /, API docs /docs)"
+    )
+    uvicorn.run(web, host=host, port=port, log_level=app.settings.log_level.lower())

@@ -1,0 +1,37 @@
+"""Request-scoped dependencies: the transaction (owned by the request) and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from enms.core.clock import Clock
+from enms.core.config import Settings
+from enms.core.db import SessionFactory, session_scope
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    factory: SessionFactory = request.app.state.session_factory
+    with session_scope(factory) as session:
+        yield session
+
+
+def get_clock(request: Request) -> Clock:
+    """The application's clock (frozen in tests)."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the application was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,0 +1,66 @@
+"""The ``enms`` command: one group, with each stage's commands registered from its package."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from enms import __version__
+from enms.api.commands import serve
+from enms.core.cli_context import AppContext
+from enms.core.commands import db_group
+from enms.core.errors import DomainError
+from enms.demo.commands import demo
+from enms.readings.commands import import_group, machines_group
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="enms")
+@click.option(
+    "--database-url", envvar=None, default=None, help="Override ENMS_DATABASE_URL for this command."
+)
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """enms: model performance tracking for industrial energy management."""
+    overrides: dict[str, Any] = {}
+    if database_url:
+        overrides["database_url"] = database_url
+    ctx.obj = AppContext(overrides=overrides)
+
+
+for command in (serve, demo, db_group, machines_group, import_group):
+    cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: domain errors and bad settings become one clear line and exit 1."""
+    from pydantic import ValidationError
+
+    try:
+        code = cli.main(args=argv, prog_name="enms", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        for problem in exc.details.get("problems", [])[1:5]:
+            where = ", column ".join(
+                str(problem[k]) for k in ("location", "column") if k in problem
+            )
+            click.echo(f"  also: {where}: {problem.get('problem', '')}", err=True)
+        sys.exit(1)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        click.echo(f"error: invalid setting {where}: {first['msg']}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

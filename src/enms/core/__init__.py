@@ -1,0 +1,1 @@
+"""Cross-cutting ground floor: settings, database engine and sessions, ORM base, errors, clock."""

@@ -1,0 +1,90 @@
+"""The settings tree: one pydantic-settings model, a class per subsystem.
+
+Read once at start-up by :func:`get_settings` from ``ENMS_*`` environment variables and a
+``.env`` file in the working directory, then passed down explicitly; nothing here runs at
+import time. Nested groups use a double underscore: ``ENMS_SERVER__PORT=8002``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///enms.db"
+
+
+class ServerSettings(BaseModel):
+    """The HTTP server started by ``enms serve``."""
+
+    host: str = Field("127.0.0.1", description="Interface the server binds to.")
+    port: int = Field(8001, ge=1, le=65535, description="TCP port the server listens on.")
+
+
+class ImportSettings(BaseModel):
+    """Readings ingestion."""
+
+    batch_size: int = Field(
+        20_000, ge=100, description="Rows written per database round trip during an import."
+    )
+    max_upload_mb: int = Field(200, ge=1, description="Largest CSV accepted over HTTP, in MiB.")
+
+
+class Settings(BaseSettings):
+    """Everything enms reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ENMS_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite:///path.db (default: enms.db in the working "
+        "directory) or postgresql+psycopg://user@host/db.",
+    )
+    data_dir: Path = Field(
+        Path(".enms"), description="Directory for artifacts and other files enms writes."
+    )
+    queue_url: str | None = Field(
+        None,
+        description="Job queue: unset means Huey on SQLite inside `enms serve`; "
+        "redis://host:6379/0 means Redis-backed workers (`enms worker`).",
+    )
+    environment: Literal["development", "production"] = Field(
+        "development", description="production turns on stricter checks."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Level of enms's own loggers."
+    )
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    imports: ImportSettings = Field(default_factory=ImportSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_dsn(cls, value: str) -> str:
+        """Map the common PostgreSQL spellings onto the psycopg 3 driver.
+
+        >>> Settings._normalise_dsn("postgres://u@h/db")
+        'postgresql+psycopg://u@h/db'
+        >>> Settings._normalise_dsn("sqlite:///x.db")
+        'sqlite:///x.db'
+        """
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if not value.startswith(("sqlite", "postgresql+psycopg")):
+            raise ValueError(
+                "ENMS_DATABASE_URL must be sqlite:///FILE or postgresql+psycopg://…, "
+                f"not {value.split(':', 1)[0]!r}"
+            )
+        return value
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment (and ``overrides``, for tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Evaluation: scores model versions against actual readings into metrics rows over time."""

@@ -1,0 +1,1 @@
+"""A/B tests between a champion and a challenger: assignment, statistics, lifecycle."""

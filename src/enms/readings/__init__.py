@@ -1,0 +1,1 @@
+"""Machines and their energy readings: ingestion (CSV and JSON), windows and aggregates."""

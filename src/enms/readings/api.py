@@ -1,0 +1,119 @@
+"""JSON routes for machines and readings under ``/api/v1``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+
+from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.core.errors import InvalidFile, InvalidInput
+from enms.core.timewindow import Window
+from enms.readings import parsing, service
+from enms.readings.schemas import (
+    ImportSummary,
+    MachineCreate,
+    MachineRead,
+    ReadingsBatch,
+    ReadingsPage,
+    Resolution,
+)
+
+router = APIRouter(tags=["machines"])
+
+
+@router.post("/machines", status_code=status.HTTP_201_CREATED)
+def create_machine(data: MachineCreate, session: SessionDep, clock: ClockDep) -> MachineRead:
+    """Register a machine."""
+    return service.create_machine(session=session, data=data, clock=clock)
+
+
+@router.get("/machines")
+def list_machines(session: SessionDep) -> list[MachineRead]:
+    """All machines with their reading counts and time span."""
+    return service.list_machines(session=session)
+
+
+@router.post(
+    "/machines/{machine_id}/readings",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": ReadingsBatch.model_json_schema()},
+                "text/csv": {"schema": {"type": "string"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            }
+        }
+    },
+)
+async def import_readings(
+    machine_id: int, request: Request, session: SessionDep, settings: SettingsDep
+) -> ImportSummary:
+    """Import readings: a JSON batch, a CSV body (text/csv) or a CSV file upload (``file``).
+
+    The whole batch is validated first; one bad row rejects it with the line, column and
+    problem, and nothing is written. Known timestamps are updated, new ones inserted.
+    """
+    machine = service.get_machine(session=session, machine_id=machine_id)
+    parsed = await _parse_body(request, settings.imports.max_upload_mb)
+    return service.import_readings(
+        session=session, machine=machine, parsed=parsed, batch_size=settings.imports.batch_size
+    )
+
+
+@router.get("/machines/{machine_id}/readings")
+def get_readings(
+    machine_id: int,
+    session: SessionDep,
+    start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
+    resolution: Resolution = "raw",
+    limit: Annotated[int, Query(description="Most raw readings returned")] = 10_000,
+) -> ReadingsPage:
+    """Readings in ``[from, to)``: raw, or hourly/daily sums in the machine's time zone."""
+    window = Window.parse(start, end)
+    return service.query_readings(
+        session=session, machine_id=machine_id, window=window, resolution=resolution, limit=limit
+    )
+
+
+async def _parse_body(request: Request, max_mb: int) -> parsing.ParsedReadings:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    limit = max_mb * 1024 * 1024
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("multipart upload must carry the CSV in a field named 'file'")
+        data = await upload.read(limit + 1)
+        return parsing.parse_csv(_within(data, limit))
+    body = _within(await request.body(), limit)
+    if content_type in ("text/csv", "text/plain", "application/csv"):
+        return parsing.parse_csv(body)
+    if content_type == "application/json":
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+        records = document.get("readings") if isinstance(document, dict) else document
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise InvalidInput('expected {"readings": [{"timestamp": …, "energy_kwh": …}, …]}')
+        return parsing.parse_records(records)
+    raise InvalidInput(
+        f"unsupported content type {content_type or '(none)'!r}: send application/json, "
+        "text/csv or a multipart form with a 'file' field"
+    )
+
+
+def _within(data: bytes, limit: int) -> bytes:
+    if len(data) > limit:
+        raise InvalidFile(
+            f"the upload is larger than {limit // (1024 * 1024)} MiB (ENMS_IMPORTS__MAX_UPLOAD_MB)"
+        )
+    return data

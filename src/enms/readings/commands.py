@@ -1,0 +1,158 @@
+"""``enms machines …`` and ``enms import readings``.
+
+pandas-backed modules are imported inside the commands, so `enms --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from enms.core.cli_context import AppContext, emit, json_option, pass_app
+from enms.core.db import session_scope
+from enms.core.errors import InvalidFile
+from enms.readings.schemas import ImportSummary, MachineCreate, MachineRead
+
+
+@click.group("machines")
+def machines_group() -> None:
+    """Add and list machines."""
+
+
+@machines_group.command("add")
+@click.argument("name")
+@click.option(
+    "--type",
+    "machine_type",
+    default="generic",
+    show_default=True,
+    help="Kind of machine: compressor, chiller, furnace…",
+)
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone of the site.")
+@click.option("--metadata", default="{}", help="JSON object of free-form facts.")
+@json_option
+@pass_app
+def add(
+    app: AppContext, name: str, machine_type: str, timezone: str, metadata: str, as_json: bool
+) -> None:
+    """Register a machine called NAME."""
+    try:
+        meta = json.loads(metadata)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from exc
+    from enms.readings import service
+
+    data = _validated(name=name, machine_type=machine_type, timezone=timezone, metadata=meta)
+    with session_scope(app.session_factory) as session:
+        machine = service.create_machine(session=session, data=data, clock=app.clock)
+    emit(machine, as_json, lambda m: f"added machine {m.name!r} (id {m.id}, {m.machine_type})")
+
+
+def _validated(**fields: object) -> MachineCreate:
+    from pydantic import ValidationError
+
+    try:
+        return MachineCreate.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise click.BadParameter(str(first["msg"]), param_hint=str(first["loc"][0])) from None
+
+
+@machines_group.command("list")
+@json_option
+@pass_app
+def list_(app: AppContext, as_json: bool) -> None:
+    """List machines with their reading counts."""
+    from enms.readings import service
+
+    with session_scope(app.session_factory) as session:
+        machines = service.list_machines(session=session)
+    emit(machines, as_json, _machines_table)
+
+
+def _machines_table(machines: list[MachineRead]) -> str:
+    if not machines:
+        return "no machines yet: add one with `enms machines add NAME --type TYPE`"
+    lines = [f"{'ID':>4}  {'NAME':<28} {'TYPE':<18} {'READINGS':>9}  SPAN (UTC)"]
+    for m in machines:
+        span = (
+            f"{m.first_reading:%Y-%m-%d} .. {m.last_reading:%Y-%m-%d}"
+            if m.first_reading and m.last_reading
+            else "-"
+        )
+        lines.append(f"{m.id:>4}  {m.name:<28} {m.machine_type:<18} {m.readings_count:>9,}  {span}")
+    return "\n".join(lines)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import data from files."""
+
+
+@import_group.command("readings")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--machine", required=True, help="Name of the machine the readings belong to.")
+@json_option
+@pass_app
+def import_readings(app: AppContext, file: Path, machine: str, as_json: bool) -> None:
+    """Import a readings CSV (timestamp, energy_kwh, drivers…) for MACHINE.
+
+    The file is validated whole first: one bad row rejects it and nothing is written.
+    """
+    from enms.readings import parsing, service
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InvalidFile(f"cannot read {file}: {exc.strerror}") from exc
+    settings = app.settings
+    with session_scope(app.session_factory) as session:
+        target = service.get_machine_by_name(session=session, name=machine)
+        parsed = parsing.parse_csv(data)
+        total = len(parsed.frame)
+        # On stderr, so --json output stays one document; click draws only the label when
+        # stderr is not a terminal.
+        with click.progressbar(
+            length=total, label=f"importing {file.name}", file=sys.stderr, show_pos=True
+        ) as bar:
+            done = [0]
+
+            def advance(written: int, _total: int) -> None:
+                bar.update(written - done[0])
+                done[0] = written
+
+            summary = service.import_readings(
+                session=session,
+                machine=target,
+                parsed=parsed,
+                batch_size=settings.imports.batch_size,
+                progress=advance,
+            )
+    emit(summary, as_json, _summary_text)
+
+
+def _summary_text(s: ImportSummary) -> str:
+    lines = [
+        f"imported {s.rows_written:,} readings for {s.machine!r} "
+        f"({s.inserted:,} new, {s.updated:,} updated), {s.first:%Y-%m-%d %H:%M} .. "
+        f"{s.last:%Y-%m-%d %H:%M} UTC",
+    ]
+    if s.drivers:
+        lines.append(
+            f"drivers: {', '.join(s.drivers)}" + ("; with anomaly labels" if s.has_label else "")
+        )
+    if s.duplicates_in_file:
+        lines.append(
+            f"{s.duplicates_in_file:,} duplicate timestamp(s) in the file (last kept), e.g. "
+            + "; ".join(s.duplicate_examples[:3])
+        )
+    if s.gaps:
+        first = s.gap_examples[0]
+        lines.append(
+            f"{s.gaps:,} gap(s), e.g. {first['missing_intervals']} interval(s) missing "
+            f"between {first['after']} and {first['before']}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,161 @@
+"""Use cases for machines and readings: create, list, import, query.
+
+Raises domain errors (``NotFound``, ``AlreadyExists``, ``InvalidFile``); never commits.
+Import batch size comes from ``Settings.imports.batch_size`` (``ENMS_IMPORTS__BATCH_SIZE``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from enms.core.clock import Clock
+from enms.core.errors import AlreadyExists, InvalidInput, NotFound
+from enms.core.timewindow import Window
+from enms.readings import bulk, repository
+from enms.readings.aggregate import aggregate, to_points
+from enms.readings.models import Machine
+from enms.readings.parsing import ParsedReadings
+from enms.readings.schemas import (
+    ImportSummary,
+    MachineCreate,
+    MachineRead,
+    ReadingsPage,
+    Resolution,
+)
+
+RAW_LIMIT_MAX = 100_000
+
+
+def create_machine(*, session: Session, data: MachineCreate, clock: Clock) -> MachineRead:
+    """Register a machine; its name must be new."""
+    if repository.machine_by_name(session, data.name) is not None:
+        raise AlreadyExists(f"a machine named {data.name!r} already exists")
+    machine = Machine(
+        name=data.name,
+        machine_type=data.machine_type,
+        timezone=data.timezone,
+        metadata_=data.metadata,
+        created_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            repository.add_machine(session, machine)
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same name.
+        raise AlreadyExists(f"a machine named {data.name!r} already exists") from None
+    return MachineRead.model_validate(machine, from_attributes=True)
+
+
+def list_machines(*, session: Session) -> list[MachineRead]:
+    """All machines with their reading counts and time span."""
+    stats = repository.reading_stats(session)
+    out = []
+    for machine in repository.list_machines(session):
+        n, first, last = stats.get(machine.id, (0, None, None))
+        read = MachineRead.model_validate(machine, from_attributes=True)
+        out.append(
+            read.model_copy(
+                update={"readings_count": n, "first_reading": first, "last_reading": last}
+            )
+        )
+    return out
+
+
+def get_machine(*, session: Session, machine_id: int) -> Machine:
+    """The machine with ``machine_id`` or :class:`NotFound`."""
+    machine = session.get(Machine, machine_id)
+    if machine is None:
+        raise NotFound(f"no machine with id {machine_id}")
+    return machine
+
+
+def get_machine_by_name(*, session: Session, name: str) -> Machine:
+    """The machine called ``name`` or :class:`NotFound` (listing the known names)."""
+    machine = repository.machine_by_name(session, name)
+    if machine is None:
+        known = [m.name for m in repository.list_machines(session)][:20]
+        hint = f"; known machines: {', '.join(known)}" if known else "; there are no machines yet"
+        raise NotFound(f"no machine named {name!r}{hint}")
+    return machine
+
+
+def import_readings(
+    *,
+    session: Session,
+    machine: Machine,
+    parsed: ParsedReadings,
+    batch_size: int = 20_000,
+    progress: bulk.Progress | None = None,
+) -> ImportSummary:
+    """Write a validated batch for ``machine`` (insert new timestamps, update known ones)."""
+    before = repository.count_readings(session, machine.id)
+    bulk.upsert(session, machine.id, parsed, batch_size=batch_size, progress=progress)
+    after = repository.count_readings(session, machine.id)
+    written = len(parsed.frame)
+    index = parsed.frame.index
+    return ImportSummary(
+        machine=machine.name,
+        rows_read=parsed.rows_read,
+        rows_written=written,
+        inserted=after - before,
+        updated=written - (after - before),
+        duplicates_in_file=parsed.duplicates,
+        duplicate_examples=parsed.duplicate_examples,
+        gaps=parsed.gaps,
+        gap_examples=parsed.gap_examples,
+        interval_seconds=parsed.interval_seconds,
+        first=index[0].to_pydatetime(),
+        last=index[-1].to_pydatetime(),
+        drivers=[*parsed.known_drivers, *parsed.extra_drivers],
+        has_label=parsed.has_label,
+    )
+
+
+def query_readings(
+    *,
+    session: Session,
+    machine_id: int,
+    window: Window,
+    resolution: Resolution = "raw",
+    limit: int = 10_000,
+) -> ReadingsPage:
+    """Readings of a machine in ``window``, raw or aggregated in the machine's time zone."""
+    machine = get_machine(session=session, machine_id=machine_id)
+    if not 1 <= limit <= RAW_LIMIT_MAX:
+        raise InvalidInput(f"limit must be between 1 and {RAW_LIMIT_MAX}, not {limit}")
+    raw_limit = limit + 1 if resolution == "raw" else None
+    frame = repository.readings_frame(session, machine.id, window.start, window.end, raw_limit)
+    truncated = resolution == "raw" and len(frame) > limit
+    if truncated:
+        frame = frame.iloc[:limit]
+    if resolution != "raw":
+        frame = aggregate(frame, resolution, machine.timezone)
+    points = to_points(frame)
+    return ReadingsPage(
+        machine_id=machine.id,
+        resolution=resolution,
+        start=window.start,
+        end=window.end,
+        count=len(points),
+        truncated=truncated,
+        readings=points,
+    )
+
+
+def training_frame(
+    *, session: Session, machine_id: int, start: datetime | None, end: datetime | None
+) -> pd.DataFrame:
+    """Readings in ``[start, end)`` with extra drivers expanded into columns, for the models."""
+    frame = repository.readings_frame(session, machine_id, start, end)
+    extra = frame.pop("drivers")
+    if extra.notna().any():
+        expanded = pd.DataFrame.from_records([d or {} for d in extra], index=frame.index).astype(
+            float
+        )
+        frame = frame.join(expanded)
+    frame["is_anomaly"] = frame["is_anomaly"].astype("boolean")
+    return frame.dropna(axis=1, how="all")

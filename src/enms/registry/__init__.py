@@ -1,0 +1,1 @@
+"""The model registry: versions, aliases (champion/challenger), artifacts and the audit log."""

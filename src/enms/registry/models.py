@@ -1,0 +1,81 @@
+"""Tables ``model_versions``, ``model_aliases`` and ``audit_log``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from enms.core.orm import Base, JSONType, UTCDateTime
+
+
+class ModelVersion(Base):
+    """One trained model: numbered per (machine, model type), with its artifact and scores."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("machine_id", "model_type", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id", ondelete="CASCADE"))
+    model_type: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="ready")
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64))
+    artifact_size: Mapped[int | None] = mapped_column(Integer)
+    hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    training_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    training_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    training_rows: Mapped[int | None] = mapped_column(Integer)
+    training_data_sha256: Mapped[str | None] = mapped_column(String(64))
+    metrics_in_sample: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    metrics_holdout: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    ashrae14: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    training_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_training_history.id", ondelete="SET NULL")
+    )
+    fit_seconds: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200), default="system")
+
+
+class ModelAlias(Base):
+    """Where an alias (``champion``, ``challenger``) of a machine's model type points now."""
+
+    __tablename__ = "model_aliases"
+    __table_args__ = (UniqueConstraint("machine_id", "model_type", "alias"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    machine_id: Mapped[int] = mapped_column(ForeignKey("machines.id", ondelete="CASCADE"))
+    model_type: Mapped[str] = mapped_column(String(32))
+    alias: Mapped[str] = mapped_column(String(32))
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditLog(Base):
+    """Who did what, when and why: alias moves, promotions, rollbacks, imports."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    machine_id: Mapped[int | None] = mapped_column(ForeignKey("machines.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -1,0 +1,1 @@
+"""Training jobs: states, queue, progress, cancel, timeout and cleanup."""

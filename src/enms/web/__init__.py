@@ -1,0 +1,1 @@
+"""The web dashboard: Jinja2 pages and static files (plotly.js from the installed package)."""

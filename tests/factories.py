@@ -1,0 +1,46 @@
+"""Test data factories: machines and readings CSV text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from enms.core.clock import Clock
+from enms.readings import service
+from enms.readings.schemas import MachineCreate, MachineRead
+
+
+def make_machine(
+    session: Session, clock: Clock, name: str = "Compressor 1", machine_type: str = "compressor"
+) -> MachineRead:
+    """Create a machine through the service."""
+    return service.create_machine(
+        session=session,
+        data=MachineCreate(name=name, machine_type=machine_type, timezone="Europe/Berlin"),
+        clock=clock,
+    )
+
+
+def readings_csv(
+    start: str = "2025-01-01T00:00:00",
+    periods: int = 48,
+    freq: str = "h",
+    seed: int = 0,
+    extra: bool = True,
+) -> str:
+    """A valid readings CSV with drivers, an extra driver column and labels."""
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range(start, periods=periods, freq=freq)
+    frame = pd.DataFrame(
+        {
+            "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S"),
+            "energy_kwh": np.round(rng.uniform(10, 20, periods), 3),
+            "outdoor_temp_c": np.round(rng.normal(10, 5, periods), 2),
+            "production_units": rng.integers(0, 100, periods),
+            "is_anomaly": ["false"] * periods,
+        }
+    )
+    if extra:
+        frame["line_speed"] = np.round(rng.uniform(1, 2, periods), 3)
+    return frame.to_csv(index=False)
