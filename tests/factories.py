@@ -44,3 +44,24 @@ def readings_csv(
     if extra:
         frame["line_speed"] = np.round(rng.uniform(1, 2, periods), 3)
     return frame.to_csv(index=False)
+
+
+def import_demo_machine(
+    session: Session, clock: Clock, *, index: int = 1, days: int = 120, freq: str = "h",
+    name: str | None = None, seed: int = 3,
+) -> MachineRead:
+    """A machine with generated readings (from the demo plant) imported through the service."""
+    from enms.demo.generator import generate_plant
+    from enms.readings import parsing
+
+    source = generate_plant(seed=seed, days=days, freq=freq)[index]
+    machine = service.create_machine(
+        session=session,
+        data=MachineCreate(name=name or source.name, machine_type=source.machine_type,
+                           timezone=source.timezone, metadata=source.metadata),
+        clock=clock,
+    )
+    csv = source.readings.rename_axis("timestamp").to_csv(date_format="%Y-%m-%dT%H:%M:%SZ")
+    target = service.get_machine(session=session, machine_id=machine.id)
+    service.import_readings(session=session, machine=target, parsed=parsing.parse_csv(csv))
+    return machine

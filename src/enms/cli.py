@@ -13,7 +13,11 @@ from enms.core.cli_context import AppContext
 from enms.core.commands import db_group
 from enms.core.errors import DomainError
 from enms.demo.commands import demo
+from enms.evaluation.commands import evaluate
+from enms.jobs.commands import worker
 from enms.readings.commands import import_group, machines_group
+from enms.registry.commands import models_group
+from enms.training.commands import jobs_group, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +34,10 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     ctx.obj = AppContext(overrides=overrides)
 
 
-for command in (serve, demo, db_group, machines_group, import_group):
+for command in (
+    serve, demo, db_group, machines_group, import_group, train, evaluate, jobs_group,
+    models_group, worker,
+):
     cli.add_command(command)
 
 

@@ -1,6 +1,14 @@
-"""Application assembly: ``create_app(settings)`` wires engine, routers, pages and errors."""
+"""Application assembly: ``create_app(settings)`` wires engine, queue, routers, pages, errors.
+
+With the embedded (SQLite) queue and ``ENMS_QUEUE__IN_PROCESS=true`` (the default), the
+server also runs the queue's consumer threads, so nothing else needs starting; with
+``ENMS_QUEUE_URL=redis://…`` it only enqueues and `enms worker` processes do the work.
+"""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -12,7 +20,13 @@ from enms.core import schema
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import create_db_engine, create_session_factory
+from enms.jobs.api import router as scheduler_router
+from enms.jobs.queue import is_embedded
+from enms.jobs.runtime import create_runtime
+from enms.jobs.tasks import enqueue_training_on
 from enms.readings.api import router as readings_router
+from enms.registry.api import router as registry_router
+from enms.training.api import router as training_router
 from enms.web.pages import mount_web
 
 API_PREFIX = "/api/v1"
@@ -22,18 +36,40 @@ def create_app(
     settings: Settings, *, engine: Engine | None = None, clock: Clock | None = None
 ) -> FastAPI:
     """Build the FastAPI application for ``settings`` (an engine may be shared, e.g. in tests)."""
+    engine = engine or create_db_engine(settings.database_url)
+    clock = clock or SystemClock()
+    runtime = create_runtime(settings, engine, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if is_embedded(settings) and settings.queue.in_process:
+            from enms.jobs.consumer import start_in_process, startup_recovery
+
+            startup_recovery(runtime)
+            consumer = start_in_process(runtime)
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                consumer.stop(graceful=False)
+
     app = FastAPI(
         title="enms",
         version=__version__,
         description="Model performance tracking for industrial energy management.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.engine = engine or create_db_engine(settings.database_url)
-    app.state.session_factory = create_session_factory(app.state.engine)
-    app.state.clock = clock or SystemClock()
-    app.state.schema_head = schema.head_revision(app.state.engine)
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.clock = clock
+    app.state.runtime = runtime
+    app.state.enqueue_training = enqueue_training_on(runtime.huey)
+    app.state.schema_head = schema.head_revision(engine)
     register_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(readings_router, prefix=API_PREFIX)
+    for router in (readings_router, registry_router, training_router, scheduler_router):
+        app.include_router(router, prefix=API_PREFIX)
     mount_web(app)
     return app

@@ -16,7 +16,7 @@ from enms.core.db import SessionFactory, session_scope
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
     factory: SessionFactory = request.app.state.session_factory
-    with session_scope(factory) as session:
+    with session_scope(factory, write=request.method not in ("GET", "HEAD")) as session:
         yield session
 
 
@@ -32,6 +32,8 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a client that got 2xx sees
+# its write in the next request (and a failed commit becomes an error response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -32,6 +32,53 @@ class ImportSettings(BaseModel):
     max_upload_mb: int = Field(200, ge=1, description="Largest CSV accepted over HTTP, in MiB.")
 
 
+class TrainingSettings(BaseModel):
+    """Training jobs (``ENMS_TRAINING__*``)."""
+
+    timeout_minutes: float = Field(
+        30, gt=0, description="A running job older than this ends timed_out."
+    )
+    heartbeat_seconds: float = Field(
+        5, gt=0, description="How often a running job tells the database it is alive."
+    )
+    stale_after_seconds: float = Field(
+        90, gt=0, description="A running job silent this long lost its worker and is recovered."
+    )
+    max_attempts: int = Field(
+        2, ge=1, description="Runs a job gets before a lost worker fails it for good."
+    )
+    default_window_days: int = Field(
+        365, ge=7, description="Training window when none is given: the last N days of data."
+    )
+    holdout_fraction: float = Field(
+        0.2, gt=0, lt=0.5, description="Tail of the window held out to validate a new version."
+    )
+
+
+class QueueSettings(BaseModel):
+    """The job queue (``ENMS_QUEUE__*``; the queue's URL is ``ENMS_QUEUE_URL``)."""
+
+    workers: int = Field(2, ge=1, description="Worker threads per consumer (serve or worker).")
+    in_process: bool = Field(
+        True,
+        description="Run consumer threads inside `enms serve` when the queue is SQLite-backed.",
+    )
+
+
+class ScheduleSettings(BaseModel):
+    """Periodic jobs, as cron expressions in UTC (``ENMS_SCHEDULE__*``)."""
+
+    training_cleanup: str = Field(
+        "15 * * * *", description="Recover lost and timed-out training jobs."
+    )
+    baseline_retrain: str = Field(
+        "0 2 * * 0", description="Retrain baselines whose champion is older than max age."
+    )
+    baseline_max_age_days: float = Field(
+        7, gt=0, description="baseline_retrain retrains champions older than this."
+    )
+
+
 class Settings(BaseSettings):
     """Everything enms reads from its environment."""
 
@@ -63,6 +110,9 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(default_factory=ServerSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("database_url")
     @classmethod

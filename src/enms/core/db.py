@@ -7,7 +7,7 @@ the work commits through :func:`session_scope`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
+IMMEDIATE_OPTION = "enms_begin_immediate"
+_AFTER_COMMIT = "enms_after_commit"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,7 +55,11 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _emit_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writing unit of work takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
+    # transaction that reads and then writes fails at once with SQLITE_BUSY when another
+    # writer committed in between, whereas IMMEDIATE waits its turn (busy_timeout).
+    immediate = conn.get_execution_options().get(IMMEDIATE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_session_factory(engine: Engine) -> SessionFactory:
@@ -62,14 +68,30 @@ def create_session_factory(engine: Engine) -> SessionFactory:
 
 
 @contextmanager
-def session_scope(factory: SessionFactory) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error, always close."""
+def session_scope(factory: SessionFactory, *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error, always close.
+
+    ``write=True`` marks a unit of work that will write, so SQLite takes its write lock at
+    the start (see :func:`_emit_begin`); PostgreSQL is unaffected. Callbacks registered with
+    :func:`after_commit` run once the commit has succeeded (e.g. enqueueing a task that must
+    see the committed row).
+    """
     session = factory()
     try:
+        if write:
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
     finally:
+        callbacks = session.info.pop(_AFTER_COMMIT, [])
         session.close()
+    for callback in callbacks:
+        callback()
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the unit of work owning ``session`` commits (never on rollback)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from enms.core.orm import Base, JSONType, UTCDateTime
@@ -50,6 +50,10 @@ class TrainingJob(Base):
     progress_percent: Mapped[float | None] = mapped_column(Float)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Set by a cancel request; the job stops at its next stage boundary.
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Which worker (host:pid:thread) holds the job while it runs.
+    worker: Mapped[str | None] = mapped_column(String(200))
     error_message: Mapped[str | None] = mapped_column(Text)
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     performance_improvement: Mapped[float | None] = mapped_column(Float)

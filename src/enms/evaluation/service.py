@@ -1,0 +1,105 @@
+"""Evaluate a model version on a window of readings it did not train on, and record it.
+
+The row written to ``model_performance_metrics`` keeps the window (``evaluation_start/end``),
+every metric the model type is judged by, and — in ``details`` — the reason for any metric
+that has no value. Forecasters are scored by rolling-origin forecasts conditioned on the
+readings before each origin, so the readings just before the window are loaded too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from enms.core.clock import Clock
+from enms.core.errors import InvalidInput
+from enms.core.timewindow import Window
+from enms.evaluation.models import PerformanceMetric
+from enms.evaluation.schemas import EvaluationRead
+from enms.ml.base import ModelError
+from enms.ml.scoring import score
+from enms.readings import service as readings
+from enms.registry import artifacts
+from enms.registry import service as registry
+from enms.registry.models import ModelVersion
+
+FORECAST_CONTEXT = timedelta(days=28)
+METRIC_COLUMNS = ("r_squared", "rmse", "mae", "mape", "cv_rmse", "nmbe", "precision",
+                  "recall", "f1", "skill")
+
+
+def evaluate(
+    *,
+    session: Session,
+    machine_id: int,
+    model_type: str,
+    window: Window,
+    version: int | None,
+    clock: Clock,
+) -> EvaluationRead:
+    """Score ``version`` (default: the champion) on ``window`` and record the metrics."""
+    if window.start is None or window.end is None:
+        raise InvalidInput("an evaluation needs both from and to")
+    row = registry.get_version(session=session, machine_id=machine_id, model_type=model_type,
+                               version=version)
+    _refuse_training_overlap(row, window)
+    forecaster = model_type.startswith("forecast_")
+    load_from = window.start - FORECAST_CONTEXT if forecaster else window.start
+    frame = readings.training_frame(session=session, machine_id=machine_id, start=load_from,
+                                    end=window.end)
+    in_window = frame[frame.index >= window.start]
+    if in_window.empty:
+        raise InvalidInput(
+            f"no readings between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} "
+            "UTC to evaluate on"
+        )
+    model = artifacts.load_model(row)
+    try:
+        result = score(model, frame, start=pd.Timestamp(window.start))
+    except ModelError as exc:
+        raise InvalidInput(f"cannot evaluate {model_type} v{row.version} on this window: {exc}"
+                           ) from exc
+    values = result.values
+    metric = PerformanceMetric(
+        model_id=row.id, machine_id=machine_id, model_type=model_type, model_version=row.version,
+        evaluation_date=clock.now(), evaluation_start=window.start, evaluation_end=window.end,
+        n_samples=_int(values.get("n")),
+        **{k: values.get(k) for k in METRIC_COLUMNS},
+        drift_detected=False,
+        details={"undefined": result.undefined, **_jsonable(result.extra),
+                 **{k: v for k, v in values.items() if k not in METRIC_COLUMNS and k != "n"}},
+        source="evaluation",
+    )
+    session.add(metric)
+    session.flush()
+    return EvaluationRead.model_validate(metric, from_attributes=True)
+
+
+def _refuse_training_overlap(row: ModelVersion, window: Window) -> None:
+    trained_from = row.training_start
+    holdout = row.hyperparameters.get("holdout_start")
+    trained_to = datetime.fromisoformat(holdout) if holdout else row.training_end
+    assert window.start is not None and window.end is not None
+    if trained_from and trained_to and window.start < trained_to and window.end > trained_from:
+        raise InvalidInput(
+            f"the window overlaps the data {row.model_type} v{row.version} was trained on "
+            f"({trained_from:%Y-%m-%d %H:%M} .. {trained_to:%Y-%m-%d %H:%M} UTC); evaluate on "
+            f"readings from {trained_to:%Y-%m-%dT%H:%M}Z onwards"
+        )
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float | int | str | bool) or value is None:
+        return value
+    return float(value) if hasattr(value, "__float__") else str(value)

@@ -1,0 +1,49 @@
+"""Running Huey consumers: threads inside `enms serve`, or the `enms worker` process.
+
+Both run :func:`startup_recovery` first, so jobs left running by a server or worker that was
+killed are found at start-up, not only at the next hourly ``training_cleanup``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from huey.consumer import Consumer
+
+from enms.jobs import runtime
+from enms.jobs.tasks import enqueue_training
+from enms.training import tasks as training_tasks
+
+log = logging.getLogger(__name__)
+
+
+class _ThreadConsumer(Consumer):  # type: ignore[misc]
+    """A consumer that leaves signal handling to its host (uvicorn owns the main thread)."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+def startup_recovery(rt: runtime.Runtime) -> dict[str, Any]:
+    """Recover jobs whose worker died before this process started."""
+    done = training_tasks.training_cleanup(factory=rt.factory, settings=rt.settings,
+                                           clock=rt.clock, enqueue=enqueue_training)
+    if any(done.values()):
+        log.warning("start-up recovery of training jobs: %s", done)
+    return done
+
+
+def start_in_process(rt: runtime.Runtime, *, periodic: bool = True) -> Consumer:
+    """Start worker threads (and the periodic scheduler) in this process; returns the consumer."""
+    consumer = _ThreadConsumer(rt.huey, workers=rt.settings.queue.workers, worker_type="thread",
+                               periodic=periodic, check_worker_health=False)
+    consumer.start()
+    return consumer
+
+
+def run_worker(rt: runtime.Runtime, *, workers: int | None = None) -> None:
+    """Block running a consumer (for `enms worker`) until SIGINT/SIGTERM."""
+    consumer = Consumer(rt.huey, workers=workers or rt.settings.queue.workers,
+                        worker_type="thread", periodic=True)
+    consumer.run()

@@ -1,0 +1,30 @@
+"""The Huey instance: SQLite storage in the data directory by default, Redis when
+``ENMS_QUEUE_URL=redis://…``. Built by a factory at start-up, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey
+
+from enms.core.config import Settings
+from enms.core.errors import InvalidInput
+
+QUEUE_NAME = "enms"
+
+
+def build_huey(settings: Settings) -> Huey:
+    """The queue for ``settings`` (results are not stored: the database is the record)."""
+    url = settings.queue_url
+    if url is None:
+        path = Path(settings.data_dir) / "queue.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True)
+    raise InvalidInput(f"ENMS_QUEUE_URL must be redis://host:port/db (or unset), not {url!r}")
+
+
+def is_embedded(settings: Settings) -> bool:
+    """True when the queue lives in a local SQLite file (consumed inside `enms serve`)."""
+    return settings.queue_url is None

@@ -1,0 +1,131 @@
+"""Periodic jobs: their cron schedules, once-per-tick execution and their last results.
+
+Several consumers may each run Huey's scheduler; a tick is run by whichever first inserts
+its ``(job_name, tick)`` row into ``scheduler_runs`` — the others see the unique-key
+violation and skip, so a periodic job runs once per tick, not once per worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from huey import crontab
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from enms.core.clock import Clock
+from enms.core.config import Settings
+from enms.core.db import SessionFactory, session_scope
+from enms.core.errors import InvalidInput, NotFound
+from enms.jobs.models import SchedulerRun
+
+log = logging.getLogger(__name__)
+JobBody = Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A named job with a cron expression (UTC)."""
+
+    name: str
+    cron: str
+    description: str
+
+    def matcher(self) -> Callable[[datetime], bool]:
+        """Huey's test function for this cron expression."""
+        return cron_matcher(self.cron)
+
+
+def cron_matcher(expression: str) -> Callable[[datetime], bool]:
+    """Parse a five-field cron expression into a datetime predicate.
+
+    >>> m = cron_matcher("15 * * * *")
+    >>> m(datetime(2026, 1, 1, 3, 15)), m(datetime(2026, 1, 1, 3, 16))
+    (True, False)
+    """
+    fields = expression.split()
+    if len(fields) != 5:
+        raise InvalidInput(f"cron expression {expression!r} must have five fields "
+                           "(minute hour day month day-of-week)")
+    minute, hour, day, month, dow = fields
+    try:
+        matcher: Callable[[datetime], bool] = crontab(minute, hour, day, month, dow, strict=True)
+    except ValueError as exc:
+        raise InvalidInput(f"cron expression {expression!r}: {exc}") from exc
+    return matcher
+
+
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
+    """Every periodic job with its configured schedule."""
+    return [
+        PeriodicJob("training_cleanup", settings.schedule.training_cleanup,
+                    "time out overdue training jobs, requeue or fail jobs whose worker died"),
+        PeriodicJob("baseline_retrain", settings.schedule.baseline_retrain,
+                    "retrain baselines whose champion is older than "
+                    f"{settings.schedule.baseline_max_age_days:g} days"),
+    ]
+
+
+def find_job(settings: Settings, name: str) -> PeriodicJob:
+    """The periodic job called ``name`` or :class:`NotFound`."""
+    for job in periodic_jobs(settings):
+        if job.name == name:
+            return job
+    known = ", ".join(j.name for j in periodic_jobs(settings))
+    raise NotFound(f"no periodic job named {name!r}; known: {known}")
+
+
+def next_run(job: PeriodicJob, after: datetime) -> datetime | None:
+    """The first minute strictly after ``after`` that the schedule matches (within 366 days)."""
+    matches = job.matcher()
+    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(366 * 24 * 60):
+        if matches(moment.replace(tzinfo=None)):
+            return moment
+        moment += timedelta(minutes=1)
+    return None
+
+
+def run_once(
+    *, factory: SessionFactory, clock: Clock, name: str, tick: datetime, trigger: str,
+    body: JobBody,
+) -> SchedulerRun | None:
+    """Run ``body`` for ``(name, tick)`` unless another worker already took that tick."""
+    try:
+        with session_scope(factory, write=True) as session:
+            run = SchedulerRun(job_name=name, tick=tick, trigger=trigger, status="running",
+                               started_at=clock.now())
+            session.add(run)
+            session.flush()
+            run_id = run.id
+    except IntegrityError:
+        log.info("periodic job %s for %s already taken by another worker", name, tick)
+        return None
+    try:
+        result, status, error = body(), "completed", None
+    except Exception as exc:
+        log.exception("periodic job %s failed", name)
+        result, status, error = None, "failed", f"{type(exc).__name__}: {exc}"
+    with session_scope(factory, write=True) as session:
+        row = session.get(SchedulerRun, run_id)
+        assert row is not None
+        row.status, row.result, row.error, row.finished_at = status, result, error, clock.now()
+        session.flush()
+        session.expunge(row)
+    return row
+
+
+def last_runs(factory: SessionFactory) -> dict[str, SchedulerRun]:
+    """The latest run of every periodic job."""
+    with session_scope(factory) as session:
+        rows = session.scalars(select(SchedulerRun).order_by(SchedulerRun.id.desc()).limit(200))
+        latest: dict[str, SchedulerRun] = {}
+        for row in rows:
+            latest.setdefault(row.job_name, row)
+        for row in latest.values():
+            session.expunge(row)
+    return latest

@@ -1,0 +1,51 @@
+"""JSON routes for model versions, promotion and rollback."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from enms.api.deps import ClockDep, SessionDep
+from enms.readings import service as readings
+from enms.registry import service
+from enms.registry.schemas import AliasChange, AliasEvent, PromoteRequest, VersionRead
+
+router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["registry"])
+
+
+@router.get("/versions")
+def list_versions(machine_id: int, model_type: str, session: SessionDep) -> list[VersionRead]:
+    """Every version, newest first, with its aliases and metrics."""
+    readings.get_machine(session=session, machine_id=machine_id)
+    return service.list_versions(session=session, machine_id=machine_id, model_type=model_type)
+
+
+@router.get("/versions/{version}")
+def get_version(machine_id: int, model_type: str, version: int,
+                session: SessionDep) -> VersionRead:
+    """One version."""
+    row = service.get_version(session=session, machine_id=machine_id, model_type=model_type,
+                              version=version)
+    return service.read(session, row)
+
+
+@router.post("/promote")
+def promote(machine_id: int, model_type: str, body: PromoteRequest, session: SessionDep,
+            clock: ClockDep) -> VersionRead:
+    """Make a version the champion (recorded in the alias history)."""
+    return service.promote(session=session, machine_id=machine_id, model_type=model_type,
+                           version=body.version, actor=body.actor, reason=body.reason,
+                           clock=clock)
+
+
+@router.post("/rollback")
+def rollback(machine_id: int, model_type: str, body: AliasChange, session: SessionDep,
+             clock: ClockDep) -> VersionRead:
+    """Return the champion alias to the previous champion."""
+    return service.rollback(session=session, machine_id=machine_id, model_type=model_type,
+                            actor=body.actor, reason=body.reason, clock=clock)
+
+
+@router.get("/aliases/history")
+def alias_history(machine_id: int, model_type: str, session: SessionDep) -> list[AliasEvent]:
+    """Every alias move: who, when, why, from which version."""
+    return service.alias_history(session=session, machine_id=machine_id, model_type=model_type)

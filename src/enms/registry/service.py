@@ -1,0 +1,204 @@
+"""Use cases of the model registry: register versions, move aliases, promote, roll back.
+
+Every alias move writes an ``audit_log`` row (who, when, why, from which version) in the same
+transaction as the move, so the history can never disagree with the aliases. Rollback
+replays that history as a stack (registration and promotion push, rollback pops) and returns
+to the champion before the current one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from enms.core.clock import Clock
+from enms.core.errors import Conflict, NotFound
+from enms.core.model_types import check_model_type
+from enms.registry import repository
+from enms.registry.models import AuditLog, ModelAlias, ModelVersion
+from enms.registry.schemas import AliasEvent, VersionRead
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+ALIAS_ACTIONS = ("register", "promote", "rollback")
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Everything a training job knows about the version it is registering."""
+
+    machine_id: int
+    model_type: str
+    artifact: bytes
+    artifact_sha256: str
+    hyperparameters: dict[str, Any]
+    training_start: datetime | None
+    training_end: datetime | None
+    training_rows: int
+    training_data_sha256: str
+    metrics_in_sample: dict[str, Any]
+    metrics_holdout: dict[str, Any]
+    ashrae14: dict[str, Any] | None
+    training_job_id: int | None
+    fit_seconds: float
+    created_by: str
+
+
+def register_version(*, session: Session, new: NewVersion, clock: Clock) -> ModelVersion:
+    """Store a version; the first becomes champion, later ones challenger."""
+    row = ModelVersion(
+        machine_id=new.machine_id,
+        model_type=new.model_type,
+        version=repository.next_version_number(session, new.machine_id, new.model_type),
+        status="ready",
+        artifact=new.artifact,
+        artifact_sha256=new.artifact_sha256,
+        artifact_size=len(new.artifact),
+        hyperparameters=new.hyperparameters,
+        training_start=new.training_start,
+        training_end=new.training_end,
+        training_rows=new.training_rows,
+        training_data_sha256=new.training_data_sha256,
+        metrics_in_sample=new.metrics_in_sample,
+        metrics_holdout=new.metrics_holdout,
+        ashrae14=new.ashrae14,
+        training_job_id=new.training_job_id,
+        fit_seconds=new.fit_seconds,
+        created_at=clock.now(),
+        created_by=new.created_by,
+    )
+    session.add(row)
+    session.flush()
+    has_champion = repository.alias(session, new.machine_id, new.model_type, CHAMPION)
+    target = CHALLENGER if has_champion else CHAMPION
+    _move_alias(session, row, target, action="register", actor=new.created_by,
+                reason=f"version {row.version} registered", clock=clock)
+    return row
+
+
+def champion(*, session: Session, machine_id: int, model_type: str) -> ModelVersion | None:
+    """The current champion, if any."""
+    row = repository.alias(session, machine_id, model_type, CHAMPION)
+    return session.get(ModelVersion, row.model_version_id) if row else None
+
+
+def get_version(
+    *, session: Session, machine_id: int, model_type: str, version: int | None = None
+) -> ModelVersion:
+    """Version ``version`` (default: the champion) or :class:`NotFound`."""
+    check_model_type(model_type)
+    if version is None:
+        found = champion(session=session, machine_id=machine_id, model_type=model_type)
+        if found is None:
+            raise NotFound(f"machine {machine_id} has no {model_type} champion yet: train one")
+        return found
+    row = repository.version(session, machine_id, model_type, version)
+    if row is None:
+        raise NotFound(f"machine {machine_id} has no {model_type} version {version}")
+    return row
+
+
+def read(session: Session, row: ModelVersion) -> VersionRead:
+    """Schema view of a version, with its aliases."""
+    aliases = repository.aliases_by_version(session, row.machine_id, row.model_type)
+    return VersionRead.model_validate(row, from_attributes=True).model_copy(
+        update={"aliases": sorted(aliases.get(row.id, []))}
+    )
+
+
+def list_versions(*, session: Session, machine_id: int, model_type: str) -> list[VersionRead]:
+    """All versions of (machine, model type), newest first, with aliases."""
+    check_model_type(model_type)
+    aliases = repository.aliases_by_version(session, machine_id, model_type)
+    return [
+        VersionRead.model_validate(v, from_attributes=True).model_copy(
+            update={"aliases": sorted(aliases.get(v.id, []))}
+        )
+        for v in repository.versions(session, machine_id, model_type)
+    ]
+
+
+def promote(
+    *, session: Session, machine_id: int, model_type: str, version: int, actor: str,
+    reason: str | None, clock: Clock,
+) -> VersionRead:
+    """Make ``version`` the champion (recorded with the version it replaces)."""
+    row = get_version(session=session, machine_id=machine_id, model_type=model_type,
+                      version=version)
+    current = champion(session=session, machine_id=machine_id, model_type=model_type)
+    if current is not None and current.id == row.id:
+        raise Conflict(f"version {version} is already the {model_type} champion")
+    _move_alias(session, row, CHAMPION, action="promote", actor=actor, reason=reason,
+                clock=clock)
+    challenger = repository.alias(session, machine_id, model_type, CHALLENGER)
+    if challenger is not None and challenger.model_version_id == row.id:
+        session.delete(challenger)
+        session.flush()
+    return read(session, row)
+
+
+def rollback(
+    *, session: Session, machine_id: int, model_type: str, actor: str, reason: str | None,
+    clock: Clock,
+) -> VersionRead:
+    """Move the champion back to the one before it in the alias history."""
+    check_model_type(model_type)
+    stack: list[int] = []
+    for event in repository.alias_events(session, machine_id, model_type):
+        if event.details.get("alias") != CHAMPION:
+            continue
+        if event.action == "rollback":
+            if stack:
+                stack.pop()
+        elif event.details.get("to_version") is not None:
+            stack.append(int(event.details["to_version"]))
+    if len(stack) < 2:
+        raise Conflict(f"there is no earlier {model_type} champion to roll back to")
+    target = get_version(session=session, machine_id=machine_id, model_type=model_type,
+                         version=stack[-2])
+    _move_alias(session, target, CHAMPION, action="rollback", actor=actor, reason=reason,
+                clock=clock)
+    return read(session, target)
+
+
+def alias_history(*, session: Session, machine_id: int, model_type: str) -> list[AliasEvent]:
+    """Every alias move, oldest first."""
+    check_model_type(model_type)
+    return [
+        AliasEvent(
+            at=e.at, actor=e.actor, action=e.action, alias=str(e.details.get("alias")),
+            from_version=e.details.get("from_version"), to_version=e.details.get("to_version"),
+            reason=e.reason,
+        )
+        for e in repository.alias_events(session, machine_id, model_type)
+    ]
+
+
+def _move_alias(
+    session: Session, row: ModelVersion, name: str, *, action: str, actor: str,
+    reason: str | None, clock: Clock,
+) -> None:
+    now = clock.now()
+    alias = repository.alias(session, row.machine_id, row.model_type, name)
+    previous = session.get(ModelVersion, alias.model_version_id) if alias else None
+    if alias is None:
+        session.add(ModelAlias(machine_id=row.machine_id, model_type=row.model_type,
+                               alias=name, model_version_id=row.id, updated_at=now))
+    else:
+        alias.model_version_id = row.id
+        alias.updated_at = now
+    session.add(AuditLog(
+        at=now, actor=actor, action=action, entity_type="model_alias",
+        entity_id=row.model_type, machine_id=row.machine_id, reason=reason,
+        details={"alias": name, "from_version": previous.version if previous else None,
+                 "to_version": row.version, "model_version_id": row.id},
+    ))
+    session.flush()
+
+
+def champions(*, session: Session, model_type: str) -> list[ModelVersion]:
+    """Every machine's champion of ``model_type``."""
+    return repository.champions(session, check_model_type(model_type))

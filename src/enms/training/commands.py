@@ -1,0 +1,194 @@
+"""``enms train`` and ``enms jobs …``.
+
+``enms train --wait`` with the embedded queue runs the job in this process (a server need not
+be running); with a Redis queue it enqueues and follows the job until it ends. Heavy modules
+are imported inside the commands so `enms --help` stays quick.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+
+from enms.core.cli_context import AppContext, emit, json_option, pass_app, progress
+from enms.core.db import session_scope
+from enms.core.errors import DomainError
+from enms.core.model_types import MODEL_TYPE_NAMES
+from enms.core.timewindow import Window
+from enms.training.schemas import FINAL_STATUSES, JobRead
+
+
+class JobEnded(DomainError):
+    """A job the user waited for did not complete."""
+
+    code = "job_not_completed"
+
+
+@click.command("train")
+@click.argument("model_type", type=click.Choice(MODEL_TYPE_NAMES))
+@click.option("--machine", required=True, help="Machine name.")
+@click.option("--from", "data_from", default=None, help="Training window start (ISO 8601).")
+@click.option("--to", "data_to", default=None, help="Training window end, exclusive.")
+@click.option("--reason", default=None, help="Why (kept in the training history).")
+@click.option("--wait", is_flag=True, help="Wait for the job; print the version and metrics.")
+@json_option
+@pass_app
+def train(app: AppContext, model_type: str, machine: str, data_from: str | None,
+          data_to: str | None, reason: str | None, wait: bool, as_json: bool) -> None:
+    """Train MODEL_TYPE for a machine on its readings (default: the last 365 days)."""
+    from enms.jobs.queue import is_embedded
+    from enms.jobs.runtime import create_runtime
+    from enms.jobs.tasks import enqueue_training_on
+    from enms.readings import service as readings
+    from enms.training import service
+
+    rt = create_runtime(app.settings, app.engine, app.clock)
+    inline = wait and is_embedded(app.settings)
+    enqueue = (lambda _job_id: None) if inline else enqueue_training_on(rt.huey)
+    window = Window.parse(data_from, data_to)
+    with session_scope(app.session_factory, write=True) as session:
+        target = readings.get_machine_by_name(session=session, name=machine)
+        result = service.trigger(
+            session=session, machine_id=target.id, model_type=model_type,
+            trigger_type="manual", reason=reason, requested_by="cli", window=window,
+            hyperparameters={}, clock=app.clock, enqueue=enqueue,
+        )
+    if not result.triggered or result.training_job_id is None:
+        raise DomainError(f"not started: {result.reason}")
+    job_id = result.training_job_id
+    if not wait:
+        if is_embedded(app.settings):
+            progress(f"job {job_id} queued; `enms serve` or `enms worker` will run it "
+                     "(or use --wait to run it now)")
+        with session_scope(app.session_factory) as session:
+            emit(service.read(service.get_job(session=session, job_id=job_id)), as_json,
+                 _job_line)
+        return
+    runner = _start_inline(app, job_id) if inline else None
+    job = _follow(app, job_id)
+    if runner is not None:
+        runner.join()
+    emit(_outcome(app, job), as_json, _outcome_text)
+    if job.training_status != "completed":
+        raise JobEnded(f"job {job.id} {job.training_status}: {job.error_message}")
+
+
+def _start_inline(app: AppContext, job_id: int) -> threading.Thread:
+    from enms.training.runner import RunContext, run_job
+
+    ctx = RunContext(factory=app.session_factory, settings=app.settings.training, clock=app.clock)
+    thread = threading.Thread(target=run_job, args=(job_id, ctx), daemon=True)
+    thread.start()
+    return thread
+
+
+def _follow(app: AppContext, job_id: int) -> JobRead:
+    """Poll the job row until it ends, drawing progress on stderr."""
+    from enms.training import service
+
+    shown = -1.0
+    with click.progressbar(length=100, label=f"job {job_id}", file=sys.stderr,
+                           show_percent=True) as bar:
+        while True:
+            with session_scope(app.session_factory) as session:
+                job = service.read(service.get_job(session=session, job_id=job_id))
+            percent = job.progress_percent or 0.0
+            if percent > shown:
+                bar.label = f"job {job_id}: {job.progress_stage or job.training_status}"
+                bar.update(int(percent - max(shown, 0.0)))
+                shown = percent
+            if job.training_status in FINAL_STATUSES:
+                return job
+            time.sleep(0.25)  # polling interval while another thread/worker does the work
+
+
+def _outcome(app: AppContext, job: JobRead) -> dict[str, Any]:
+    from enms.registry import service as registry
+
+    out: dict[str, Any] = {"job": job.model_dump(mode="json"), "version": None}
+    if job.model_version is not None:
+        with session_scope(app.session_factory) as session:
+            row = registry.get_version(session=session, machine_id=job.machine_id,
+                                       model_type=job.model_type, version=job.model_version)
+            out["version"] = registry.read(session, row).model_dump(mode="json")
+    return out
+
+
+def _outcome_text(out: dict[str, Any]) -> str:
+    job, version = out["job"], out["version"]
+    lines = [_job_line(JobRead.model_validate(job))]
+    if version:
+        lines.append(f"version {version['version']} ({', '.join(version['aliases']) or 'no alias'})"
+                     f", fitted in {version['fit_seconds']:.2f} s on {version['training_rows']:,} rows")
+        held = {k: v for k, v in version["metrics_holdout"].items()
+                if isinstance(v, int | float) and not isinstance(v, bool)}
+        lines.append("held-out: " + ", ".join(f"{k}={v:.4g}" for k, v in held.items()))
+    return "\n".join(lines)
+
+
+def _job_line(job: JobRead) -> str:
+    extra = f" v{job.model_version}" if job.model_version else ""
+    error = f" — {job.error_message}" if job.error_message else ""
+    return (f"job {job.id}: {job.model_type}{extra} for machine {job.machine_id} "
+            f"{job.training_status}{error}")
+
+
+@click.group("jobs")
+def jobs_group() -> None:
+    """List, show and cancel training jobs."""
+
+
+@jobs_group.command("list")
+@click.option("--machine", default=None, help="Only this machine (name).")
+@click.option("--model-type", type=click.Choice(MODEL_TYPE_NAMES), default=None)
+@click.option("--status", default=None, help="pending, running, completed, failed, …")
+@click.option("--limit", type=int, default=50, show_default=True)
+@json_option
+@pass_app
+def list_jobs(app: AppContext, machine: str | None, model_type: str | None,
+              status: str | None, limit: int, as_json: bool) -> None:
+    """Training history, newest first."""
+    from enms.readings import service as readings
+    from enms.training import service
+
+    with session_scope(app.session_factory) as session:
+        machine_id = readings.get_machine_by_name(session=session, name=machine).id \
+            if machine else None
+        rows = service.list_jobs(session=session, machine_id=machine_id, model_type=model_type,
+                                 status=status, limit=limit)
+    emit(rows, as_json, lambda rs: "\n".join(
+        f"{j.id:>5}  {j.model_type:<17} machine {j.machine_id:<4} {j.training_status:<10} "
+        f"{(j.progress_stage or ''):<14} {j.created_at:%Y-%m-%d %H:%M}"
+        + (f"  v{j.model_version}" if j.model_version else "")
+        for j in rs) or "no training jobs")
+
+
+@jobs_group.command("show")
+@click.argument("job_id", type=int)
+@json_option
+@pass_app
+def show(app: AppContext, job_id: int, as_json: bool) -> None:
+    """One job with its progress and outcome."""
+    from enms.training import service
+
+    with session_scope(app.session_factory) as session:
+        job = service.read(service.get_job(session=session, job_id=job_id))
+    emit(job, as_json, _job_line)
+
+
+@jobs_group.command("cancel")
+@click.argument("job_id", type=int)
+@json_option
+@pass_app
+def cancel(app: AppContext, job_id: int, as_json: bool) -> None:
+    """Cancel a pending job, or stop a running one at its next stage boundary."""
+    from enms.training import service
+
+    with session_scope(app.session_factory, write=True) as session:
+        job = service.cancel(session=session, job_id=job_id, clock=app.clock)
+    emit(job, as_json, lambda j: _job_line(j) + (
+        " (will stop at its next stage boundary)" if j.cancel_requested else ""))

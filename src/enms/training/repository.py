@@ -1,0 +1,113 @@
+"""Queries on ``model_training_history``. Flushes, never commits.
+
+State changes are conditional ``UPDATE … WHERE training_status = …`` statements so two
+workers (or a worker and a cancel request) can never both win a transition.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from enms.training.models import ACTIVE_STATUSES, TrainingJob
+
+
+def active_job(session: Session, machine_id: int, model_type: str) -> TrainingJob | None:
+    """The pending or running job of (machine, model type), if any."""
+    return session.scalar(
+        select(TrainingJob).where(
+            TrainingJob.machine_id == machine_id,
+            TrainingJob.model_type == model_type,
+            TrainingJob.training_status.in_(ACTIVE_STATUSES),
+        )
+    )
+
+
+def transition(
+    session: Session, job_id: int, from_statuses: tuple[str, ...], **values: Any
+) -> bool:
+    """Apply ``values`` if the job is in one of ``from_statuses``; True when it was."""
+    result = session.execute(
+        update(TrainingJob)
+        .where(TrainingJob.id == job_id, TrainingJob.training_status.in_(from_statuses))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire_all()
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def list_jobs(
+    session: Session,
+    *,
+    machine_id: int | None,
+    model_type: str | None,
+    status: str | None,
+    limit: int,
+) -> list[TrainingJob]:
+    """Jobs, newest first, filtered."""
+    query = select(TrainingJob).order_by(TrainingJob.id.desc()).limit(limit)
+    if machine_id is not None:
+        query = query.where(TrainingJob.machine_id == machine_id)
+    if model_type is not None:
+        query = query.where(TrainingJob.model_type == model_type)
+    if status is not None:
+        query = query.where(TrainingJob.training_status == status)
+    return list(session.scalars(query))
+
+
+def recent_durations(session: Session, model_type: str, limit: int = 20) -> list[float]:
+    """Durations (s) of the latest completed jobs of a model type."""
+    rows = session.scalars(
+        select(TrainingJob.training_duration_seconds)
+        .where(
+            TrainingJob.model_type == model_type,
+            TrainingJob.training_status == "completed",
+            TrainingJob.training_duration_seconds.is_not(None),
+        )
+        .order_by(TrainingJob.id.desc())
+        .limit(limit)
+    )
+    return [float(d) for d in rows if d is not None]
+
+
+def stale_running(session: Session, silent_since: datetime) -> list[TrainingJob]:
+    """Running jobs whose last heartbeat is older than ``silent_since``."""
+    return list(
+        session.scalars(
+            select(TrainingJob).where(
+                TrainingJob.training_status == "running",
+                func.coalesce(TrainingJob.heartbeat_at, TrainingJob.training_start)
+                < silent_since,
+            )
+        )
+    )
+
+
+def overdue_running(session: Session, started_before: datetime) -> list[TrainingJob]:
+    """Running jobs that started before ``started_before``."""
+    return list(
+        session.scalars(
+            select(TrainingJob).where(
+                TrainingJob.training_status == "running",
+                TrainingJob.training_start < started_before,
+            )
+        )
+    )
+
+
+def waiting(session: Session, created_before: datetime) -> list[TrainingJob]:
+    """Pending jobs created before ``created_before`` (their queue message may be lost)."""
+    return list(
+        session.scalars(
+            select(TrainingJob).where(
+                TrainingJob.training_status == "pending",
+                TrainingJob.created_at < created_before,
+            )
+        )
+    )

@@ -1,0 +1,96 @@
+"""SIGKILL a real `enms worker` in the middle of a fit: the job is requeued, then completes.
+
+Both dialects; the queue is the embedded SQLite one shared through the data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from enms.core.clock import FrozenClock, SystemClock
+from enms.core.config import Settings
+from enms.core.db import SessionFactory, session_scope
+from enms.core.timewindow import Window
+from enms.jobs.runtime import create_runtime
+from enms.jobs.tasks import enqueue_training_on
+from enms.registry.models import ModelVersion
+from enms.training import service
+from enms.training.models import TrainingJob
+from tests.factories import import_demo_machine
+from tests.jobs.procs import enms_env, running
+
+HEARTBEAT = "0.5"
+STALE_AFTER = 3.0
+
+
+def _poll(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)  # polling a real worker process
+
+
+def _job(factory: SessionFactory, job_id: int) -> TrainingJob:
+    with session_scope(factory) as session:
+        job = session.get(TrainingJob, job_id)
+        assert job is not None
+        session.expunge(job)
+        return job
+
+
+def test_killed_worker_job_is_requeued_and_completes_once(
+    migrated_url: str, session_factory: SessionFactory, clock: FrozenClock, tmp_path: Path,
+    engine: object,
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        machine_id = import_demo_machine(session, clock).id
+    data_dir = tmp_path / "data"
+    settings = Settings(database_url=migrated_url, data_dir=data_dir)
+    from sqlalchemy import Engine
+
+    assert isinstance(engine, Engine)
+    runtime = create_runtime(settings, engine, SystemClock())
+    env = enms_env(migrated_url, data_dir, ENMS_TRAINING__HEARTBEAT_SECONDS=HEARTBEAT,
+                   ENMS_TRAINING__STALE_AFTER_SECONDS=str(STALE_AFTER), ENMS_QUEUE__WORKERS="1")
+    with session_scope(session_factory, write=True) as session:
+        # 2,000 trees make a real fit that lasts a few seconds: time to kill the worker in it.
+        result = service.trigger(
+            session=session, machine_id=machine_id, model_type="anomaly", trigger_type="manual",
+            reason="kill test", requested_by="test", window=Window(None, None),
+            hyperparameters={"n_estimators": 2000}, clock=SystemClock(),
+            enqueue=enqueue_training_on(runtime.huey),
+        )
+    job_id = result.training_job_id
+    assert job_id is not None
+
+    with running(["worker"], env, tmp_path / "worker-a.log") as first:
+        _poll(lambda: _job(session_factory, job_id).progress_stage == "fitting", 60,
+              "the first worker to start fitting")
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    job = _job(session_factory, job_id)
+    assert job.training_status == "running"  # nobody has noticed yet
+    assert job.attempts == 1
+    # Let the dead worker's heartbeat go stale, then start another worker: its start-up
+    # recovery requeues the job and runs it.
+    _poll(lambda: (SystemClock().now() - (_job(session_factory, job_id).heartbeat_at
+                                          or SystemClock().now())).total_seconds()
+          > STALE_AFTER + 0.5, 30, "the heartbeat to go stale")
+    with running(["worker"], env, tmp_path / "worker-b.log"):
+        _poll(lambda: _job(session_factory, job_id).training_status not in ("pending", "running"),
+              120, "the requeued job to end")
+    job = _job(session_factory, job_id)
+    log_b = (tmp_path / "worker-b.log").read_text()
+    assert job.training_status == "completed", (job.error_message, log_b)
+    assert job.attempts == 2
+    assert job.model_version == 1
+    with session_scope(session_factory) as session:
+        count = session.scalar(select(func.count()).select_from(ModelVersion))
+    assert count == 1

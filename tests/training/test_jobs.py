@@ -1,0 +1,204 @@
+"""Training jobs on a real database (both dialects): duplicates, cancel, timeout, recovery."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from enms.core.clock import FrozenClock
+from enms.core.config import TrainingSettings
+from enms.core.db import SessionFactory, session_scope
+from enms.core.timewindow import Window
+from enms.registry.models import ModelVersion
+from enms.training import service
+from enms.training.runner import RunContext, run_job
+from enms.training.schemas import TriggerResult
+from tests.factories import import_demo_machine
+
+
+def _trigger(factory: SessionFactory, clock: FrozenClock, machine_id: int,
+             queued: list[int] | None = None, model_type: str = "baseline") -> TriggerResult:
+    with session_scope(factory, write=True) as session:
+        return service.trigger(
+            session=session, machine_id=machine_id, model_type=model_type,
+            trigger_type="manual", reason="test", requested_by="test", window=Window(None, None),
+            hyperparameters={}, clock=clock,
+            enqueue=(queued.append if queued is not None else lambda _i: None),
+        )
+
+
+def _versions(factory: SessionFactory) -> int:
+    with session_scope(factory) as session:
+        return session.scalar(select(func.count()).select_from(ModelVersion)) or 0
+
+
+def _status(factory: SessionFactory, job_id: int) -> tuple[str, str | None]:
+    with session_scope(factory) as session:
+        job = service.get_job(session=session, job_id=job_id)
+        return job.training_status, job.error_message
+
+
+@pytest.fixture
+def machine_id(session_factory: SessionFactory, clock: FrozenClock) -> int:
+    with session_scope(session_factory, write=True) as session:
+        return import_demo_machine(session, clock).id
+
+
+def test_fifty_concurrent_triggers_create_exactly_one_job(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    results: list[TriggerResult] = []
+    errors: list[BaseException] = []
+    queued: list[int] = []
+    barrier = threading.Barrier(50)
+
+    def fire() -> None:
+        try:
+            barrier.wait()
+            results.append(_trigger(session_factory, clock, machine_id, queued))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fire) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    winners = [r for r in results if r.triggered]
+    assert len(winners) == 1
+    job_id = winners[0].training_job_id
+    assert queued == [job_id]  # enqueued once, after its commit
+    losers = [r for r in results if not r.triggered]
+    assert len(losers) == 49
+    assert {r.training_job_id for r in losers} == {job_id}
+    assert all("already in progress" in (r.reason or "") for r in losers)
+    with session_scope(session_factory) as session:
+        assert len(service.list_jobs(session=session)) == 1
+
+
+def test_a_job_trains_registers_a_champion_then_a_challenger(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock)
+    first = _trigger(session_factory, clock, machine_id)
+    assert first.training_job_id is not None
+    assert run_job(first.training_job_id, ctx) == "completed"
+    assert run_job(first.training_job_id, ctx) == "skipped"  # never runs twice
+    second = _trigger(session_factory, clock, machine_id)
+    assert second.estimated_completion is not None
+    assert second.training_job_id is not None
+    assert run_job(second.training_job_id, ctx) == "completed"
+    with session_scope(session_factory) as session:
+        job = service.get_job(session=session, job_id=second.training_job_id)
+        assert (job.model_version, job.progress_percent, job.attempts) == (2, 100.0, 1)
+        assert job.performance_improvement is not None
+        rows = session.scalars(select(ModelVersion).order_by(ModelVersion.version)).all()
+        assert [r.version for r in rows] == [1, 2]
+        holdout = rows[0].metrics_holdout
+        assert 0 < holdout["cv_rmse"] < 30
+        assert rows[0].ashrae14 is not None
+
+
+def test_cancel_mid_fit_ends_cancelled_and_registers_nothing(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    job_id = _trigger(session_factory, clock, machine_id).training_job_id
+    assert job_id is not None
+
+    def cancel_when_fitting(jid: int, stage: str) -> None:
+        if stage == "validating":  # the fit has just run: the request arrives mid-job
+            with session_scope(session_factory, write=True) as session:
+                read = service.cancel(session=session, job_id=jid, clock=clock)
+            assert read.cancel_requested
+
+    ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock,
+                     on_stage=cancel_when_fitting)
+    assert run_job(job_id, ctx) == "cancelled"
+    status, error = _status(session_factory, job_id)
+    assert status == "cancelled"
+    assert error is not None and "nothing was registered" in error
+    assert _versions(session_factory) == 0
+
+
+def test_cancelling_a_pending_job_and_an_ended_one(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    job_id = _trigger(session_factory, clock, machine_id).training_job_id
+    assert job_id is not None
+    with session_scope(session_factory, write=True) as session:
+        assert service.cancel(session=session, job_id=job_id, clock=clock).training_status == (
+            "cancelled")
+    ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock)
+    assert run_job(job_id, ctx) == "skipped"
+    from enms.core.errors import Conflict
+
+    with pytest.raises(Conflict, match="already ended"), session_scope(session_factory) as s:
+        service.cancel(session=s, job_id=job_id, clock=clock)
+
+
+def test_a_job_that_overruns_its_timeout_ends_timed_out(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    job_id = _trigger(session_factory, clock, machine_id).training_job_id
+    assert job_id is not None
+
+    def slow_fit(_jid: int, stage: str) -> None:
+        if stage == "validating":
+            clock.advance(timedelta(minutes=31))  # the fit "took" 31 minutes
+
+    ctx = RunContext(factory=session_factory, settings=TrainingSettings(timeout_minutes=30),
+                     clock=clock, on_stage=slow_fit)
+    assert run_job(job_id, ctx) == "timed_out"
+    status, error = _status(session_factory, job_id)
+    assert status == "timed_out"
+    assert error is not None and "30-minute timeout" in error
+    assert _versions(session_factory) == 0
+
+
+def test_too_little_data_fails_with_the_models_reason(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        result = service.trigger(
+            session=session, machine_id=machine_id, model_type="baseline", trigger_type="manual",
+            reason=None, requested_by="test",
+            window=Window.parse("2025-01-01", "2025-01-02"), hyperparameters={}, clock=clock,
+            enqueue=lambda _i: None,
+        )
+    assert result.training_job_id is not None
+    ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock)
+    assert run_job(result.training_job_id, ctx) == "failed"
+    status, error = _status(session_factory, result.training_job_id)
+    assert status == "failed"
+    assert error is not None
+    assert "complete readings; the baseline needs" in error
+
+
+def test_recovery_requeues_a_silent_job_once_then_fails_it(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    settings = TrainingSettings(stale_after_seconds=60, max_attempts=2)
+    job_id = _trigger(session_factory, clock, machine_id).training_job_id
+    assert job_id is not None
+    requeued: list[int] = []
+    for attempt in (1, 2):
+        with session_scope(session_factory, write=True) as session:
+            assert service.claim(session=session, job_id=job_id, worker=f"w{attempt}",
+                                 clock=clock)
+        clock.advance(timedelta(seconds=61))  # the worker died: no heartbeat for 61 s
+        with session_scope(session_factory, write=True) as session:
+            done = service.recover(session=session, settings=settings, clock=clock,
+                                   enqueue=requeued.append)
+        if attempt == 1:
+            assert done.requeued == [job_id]
+            assert requeued == [job_id]
+            assert _status(session_factory, job_id)[0] == "pending"
+        else:
+            assert done.failed == [job_id]
+    status, error = _status(session_factory, job_id)
+    assert status == "failed"
+    assert error is not None and "stopped responding" in error and "attempt 2 of 2" in error
