@@ -47,8 +47,14 @@ def readings_csv(
 
 
 def import_demo_machine(
-    session: Session, clock: Clock, *, index: int = 1, days: int = 120, freq: str = "h",
-    name: str | None = None, seed: int = 3,
+    session: Session,
+    clock: Clock,
+    *,
+    index: int = 1,
+    days: int = 120,
+    freq: str = "h",
+    name: str | None = None,
+    seed: int = 3,
 ) -> MachineRead:
     """A machine with generated readings (from the demo plant) imported through the service."""
     from enms.demo.generator import generate_plant
@@ -57,8 +63,12 @@ def import_demo_machine(
     source = generate_plant(seed=seed, days=days, freq=freq)[index]
     machine = service.create_machine(
         session=session,
-        data=MachineCreate(name=name or source.name, machine_type=source.machine_type,
-                           timezone=source.timezone, metadata=source.metadata),
+        data=MachineCreate(
+            name=name or source.name,
+            machine_type=source.machine_type,
+            timezone=source.timezone,
+            metadata=source.metadata,
+        ),
         clock=clock,
     )
     csv = source.readings.rename_axis("timestamp").to_csv(date_format="%Y-%m-%dT%H:%M:%SZ")

@@ -35,8 +35,16 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
 
 
 for command in (
-    serve, demo, db_group, machines_group, import_group, train, evaluate, jobs_group,
-    models_group, worker,
+    serve,
+    demo,
+    db_group,
+    machines_group,
+    import_group,
+    train,
+    evaluate,
+    jobs_group,
+    models_group,
+    worker,
 ):
     cli.add_command(command)
 

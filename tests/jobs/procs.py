@@ -14,16 +14,24 @@ from pathlib import Path
 def enms_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
     """Environment for an `enms` process on the given database and data directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENMS_")}
-    return env | {"ENMS_DATABASE_URL": database_url, "ENMS_DATA_DIR": str(data_dir),
-                  "ENMS_LOG_LEVEL": "INFO"} | extra
+    return (
+        env
+        | {
+            "ENMS_DATABASE_URL": database_url,
+            "ENMS_DATA_DIR": str(data_dir),
+            "ENMS_LOG_LEVEL": "INFO",
+        }
+        | extra
+    )
 
 
 @contextmanager
 def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``enms ARGS`` in the background; stop it (SIGTERM, then SIGKILL) afterwards."""
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "enms.cli", *args], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "enms.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
         try:
             yield proc
         finally:

@@ -17,15 +17,15 @@ import httpx
 import pytest
 import redis
 from sqlalchemy import func, select
+from tests.conftest import create_scratch_postgres, drop_scratch_postgres
+from tests.factories import import_demo_machine
+from tests.jobs.procs import enms_env, running
 
 from enms.core import schema
 from enms.core.clock import SystemClock
 from enms.core.db import create_db_engine, create_session_factory, session_scope
 from enms.registry.models import ModelVersion
 from enms.training.models import TrainingJob
-from tests.conftest import create_scratch_postgres, drop_scratch_postgres
-from tests.factories import import_demo_machine
-from tests.jobs.procs import enms_env, running
 
 REDIS_URL = os.environ.get("ENMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 pytestmark = pytest.mark.postgres
@@ -63,11 +63,16 @@ def test_two_workers_and_a_server_complete_forty_jobs(
         machine_ids = []
         for i in range(20):
             with session_scope(factory, write=True) as session:
-                machine = import_demo_machine(session, SystemClock(), index=i % 8, days=60,
-                                              seed=100 + i, name=f"Machine {i:02d}")
+                machine = import_demo_machine(
+                    session,
+                    SystemClock(),
+                    index=i % 8,
+                    days=60,
+                    seed=100 + i,
+                    name=f"Machine {i:02d}",
+                )
                 machine_ids.append(machine.id)
-        env = enms_env(url, tmp_path / "data", ENMS_QUEUE_URL=redis_url,
-                       ENMS_QUEUE__WORKERS="2")
+        env = enms_env(url, tmp_path / "data", ENMS_QUEUE_URL=redis_url, ENMS_QUEUE__WORKERS="2")
         port = _free_port()
         with (
             running(["worker"], env, tmp_path / "worker-1.log"),
@@ -99,8 +104,10 @@ def test_two_workers_and_a_server_complete_forty_jobs(
             while True:
                 with session_scope(factory) as session:
                     open_jobs = session.scalar(
-                        select(func.count()).select_from(TrainingJob).where(
-                            TrainingJob.training_status.in_(("pending", "running"))))
+                        select(func.count())
+                        .select_from(TrainingJob)
+                        .where(TrainingJob.training_status.in_(("pending", "running")))
+                    )
                 if open_jobs == 0:
                     break
                 if time.monotonic() > deadline:
@@ -112,11 +119,14 @@ def test_two_workers_and_a_server_complete_forty_jobs(
             attempts = {j.attempts for j in jobs}
             workers = {j.worker.split(":")[1] for j in jobs if j.worker}
             per_model = session.execute(
-                select(ModelVersion.machine_id, ModelVersion.model_type, func.count())
-                .group_by(ModelVersion.machine_id, ModelVersion.model_type)).all()
+                select(ModelVersion.machine_id, ModelVersion.model_type, func.count()).group_by(
+                    ModelVersion.machine_id, ModelVersion.model_type
+                )
+            ).all()
         assert len(jobs) == 40
-        assert statuses == {"completed"}, [(j.id, j.error_message) for j in jobs
-                                           if j.training_status != "completed"]
+        assert statuses == {"completed"}, [
+            (j.id, j.error_message) for j in jobs if j.training_status != "completed"
+        ]
         assert attempts == {1}  # none ran twice
         assert len(per_model) == 40
         assert {n for *_, n in per_model} == {1}

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
+from tests.factories import import_demo_machine
+from tests.jobs.procs import enms_env, running
 
 from enms.core.clock import FrozenClock, SystemClock
 from enms.core.config import Settings
@@ -22,8 +24,6 @@ from enms.jobs.tasks import enqueue_training_on
 from enms.registry.models import ModelVersion
 from enms.training import service
 from enms.training.models import TrainingJob
-from tests.factories import import_demo_machine
-from tests.jobs.procs import enms_env, running
 
 HEARTBEAT = "0.5"
 STALE_AFTER = 3.0
@@ -46,7 +46,10 @@ def _job(factory: SessionFactory, job_id: int) -> TrainingJob:
 
 
 def test_killed_worker_job_is_requeued_and_completes_once(
-    migrated_url: str, session_factory: SessionFactory, clock: FrozenClock, tmp_path: Path,
+    migrated_url: str,
+    session_factory: SessionFactory,
+    clock: FrozenClock,
+    tmp_path: Path,
     engine: object,
 ) -> None:
     with session_scope(session_factory, write=True) as session:
@@ -57,22 +60,36 @@ def test_killed_worker_job_is_requeued_and_completes_once(
 
     assert isinstance(engine, Engine)
     runtime = create_runtime(settings, engine, SystemClock())
-    env = enms_env(migrated_url, data_dir, ENMS_TRAINING__HEARTBEAT_SECONDS=HEARTBEAT,
-                   ENMS_TRAINING__STALE_AFTER_SECONDS=str(STALE_AFTER), ENMS_QUEUE__WORKERS="1")
+    env = enms_env(
+        migrated_url,
+        data_dir,
+        ENMS_TRAINING__HEARTBEAT_SECONDS=HEARTBEAT,
+        ENMS_TRAINING__STALE_AFTER_SECONDS=str(STALE_AFTER),
+        ENMS_QUEUE__WORKERS="1",
+    )
     with session_scope(session_factory, write=True) as session:
         # 2,000 trees make a real fit that lasts a few seconds: time to kill the worker in it.
         result = service.trigger(
-            session=session, machine_id=machine_id, model_type="anomaly", trigger_type="manual",
-            reason="kill test", requested_by="test", window=Window(None, None),
-            hyperparameters={"n_estimators": 2000}, clock=SystemClock(),
+            session=session,
+            machine_id=machine_id,
+            model_type="anomaly",
+            trigger_type="manual",
+            reason="kill test",
+            requested_by="test",
+            window=Window(None, None),
+            hyperparameters={"n_estimators": 2000},
+            clock=SystemClock(),
             enqueue=enqueue_training_on(runtime.huey),
         )
     job_id = result.training_job_id
     assert job_id is not None
 
     with running(["worker"], env, tmp_path / "worker-a.log") as first:
-        _poll(lambda: _job(session_factory, job_id).progress_stage == "fitting", 60,
-              "the first worker to start fitting")
+        _poll(
+            lambda: _job(session_factory, job_id).progress_stage == "fitting",
+            60,
+            "the first worker to start fitting",
+        )
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
     job = _job(session_factory, job_id)
@@ -80,12 +97,23 @@ def test_killed_worker_job_is_requeued_and_completes_once(
     assert job.attempts == 1
     # Let the dead worker's heartbeat go stale, then start another worker: its start-up
     # recovery requeues the job and runs it.
-    _poll(lambda: (SystemClock().now() - (_job(session_factory, job_id).heartbeat_at
-                                          or SystemClock().now())).total_seconds()
-          > STALE_AFTER + 0.5, 30, "the heartbeat to go stale")
+    _poll(
+        lambda: (
+            (
+                SystemClock().now()
+                - (_job(session_factory, job_id).heartbeat_at or SystemClock().now())
+            ).total_seconds()
+            > STALE_AFTER + 0.5
+        ),
+        30,
+        "the heartbeat to go stale",
+    )
     with running(["worker"], env, tmp_path / "worker-b.log"):
-        _poll(lambda: _job(session_factory, job_id).training_status not in ("pending", "running"),
-              120, "the requeued job to end")
+        _poll(
+            lambda: _job(session_factory, job_id).training_status not in ("pending", "running"),
+            120,
+            "the requeued job to end",
+        )
     job = _job(session_factory, job_id)
     log_b = (tmp_path / "worker-b.log").read_text()
     assert job.training_status == "completed", (job.error_message, log_b)

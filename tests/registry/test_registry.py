@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.factories import make_machine
 
 from enms.core.clock import FrozenClock
 from enms.core.errors import Conflict, NotFound
 from enms.ml.base import ArtifactError
 from enms.registry import artifacts, service
 from enms.registry.models import ModelVersion
-from tests.factories import make_machine
 
 
 def _register(session: Session, clock: FrozenClock, machine_id: int) -> ModelVersion:
@@ -20,23 +20,40 @@ def _register(session: Session, clock: FrozenClock, machine_id: int) -> ModelVer
     readings = generate_plant(seed=1, days=30, freq="h")[0].readings
     model = BaselineModel(timezone="UTC").fit(readings)
     artifact = model.to_bytes()
-    return service.register_version(session=session, clock=clock, new=service.NewVersion(
-        machine_id=machine_id, model_type="baseline", artifact=artifact,
-        artifact_sha256=artifacts.sha256_of(artifact), hyperparameters=model.get_params(),
-        training_start=None, training_end=None, training_rows=720, training_data_sha256="x" * 64,
-        metrics_in_sample={}, metrics_holdout={"cv_rmse": 5.0}, ashrae14=None,
-        training_job_id=None, fit_seconds=0.01, created_by="test",
-    ))
+    return service.register_version(
+        session=session,
+        clock=clock,
+        new=service.NewVersion(
+            machine_id=machine_id,
+            model_type="baseline",
+            artifact=artifact,
+            artifact_sha256=artifacts.sha256_of(artifact),
+            hyperparameters=model.get_params(),
+            training_start=None,
+            training_end=None,
+            training_rows=720,
+            training_data_sha256="x" * 64,
+            metrics_in_sample={},
+            metrics_holdout={"cv_rmse": 5.0},
+            ashrae14=None,
+            training_job_id=None,
+            fit_seconds=0.01,
+            created_by="test",
+        ),
+    )
 
 
-def test_first_version_is_champion_later_ones_challenger(session: Session,
-                                                         clock: FrozenClock) -> None:
+def test_first_version_is_champion_later_ones_challenger(
+    session: Session, clock: FrozenClock
+) -> None:
     machine = make_machine(session, clock)
     for _ in range(3):
         _register(session, clock, machine.id)
     listed = service.list_versions(session=session, machine_id=machine.id, model_type="baseline")
     assert [(v.version, v.aliases) for v in listed] == [
-        (3, ["challenger"]), (2, []), (1, ["champion"])
+        (3, ["challenger"]),
+        (2, []),
+        (1, ["champion"]),
     ]
 
 
@@ -44,22 +61,46 @@ def test_promote_and_rollback_follow_the_history(session: Session, clock: Frozen
     machine = make_machine(session, clock)
     for _ in range(3):
         _register(session, clock, machine.id)
-    kw = {"session": session, "machine_id": machine.id, "model_type": "baseline", "clock": clock}
-    service.promote(**kw, version=2, actor="ann", reason="better CV(RMSE)")
-    service.promote(**kw, version=3, actor="bob", reason="newer")
-    assert service.rollback(**kw, actor="ann", reason="v3 degraded").version == 2
-    assert service.rollback(**kw, actor="ann", reason="v2 too").version == 1
+
+    def promote(version: int, actor: str, reason: str | None) -> int:
+        return service.promote(
+            session=session,
+            machine_id=machine.id,
+            model_type="baseline",
+            clock=clock,
+            version=version,
+            actor=actor,
+            reason=reason,
+        ).version
+
+    def rollback(actor: str, reason: str | None) -> int:
+        return service.rollback(
+            session=session,
+            machine_id=machine.id,
+            model_type="baseline",
+            clock=clock,
+            actor=actor,
+            reason=reason,
+        ).version
+
+    promote(version=2, actor="ann", reason="better CV(RMSE)")
+    promote(version=3, actor="bob", reason="newer")
+    assert rollback(actor="ann", reason="v3 degraded") == 2
+    assert rollback(actor="ann", reason="v2 too") == 1
     with pytest.raises(Conflict, match="no earlier baseline champion"):
-        service.rollback(**kw, actor="ann", reason=None)
+        rollback(actor="ann", reason=None)
     with pytest.raises(Conflict, match="already the baseline champion"):
-        service.promote(**kw, version=1, actor="ann", reason=None)
-    history = service.alias_history(session=session, machine_id=machine.id,
-                                    model_type="baseline")
-    champion_moves = [(e.action, e.from_version, e.to_version, e.actor)
-                      for e in history if e.alias == "champion"]
+        promote(version=1, actor="ann", reason=None)
+    history = service.alias_history(session=session, machine_id=machine.id, model_type="baseline")
+    champion_moves = [
+        (e.action, e.from_version, e.to_version, e.actor) for e in history if e.alias == "champion"
+    ]
     assert champion_moves == [
-        ("register", None, 1, "test"), ("promote", 1, 2, "ann"), ("promote", 2, 3, "bob"),
-        ("rollback", 3, 2, "ann"), ("rollback", 2, 1, "ann"),
+        ("register", None, 1, "test"),
+        ("promote", 1, 2, "ann"),
+        ("promote", 2, 3, "bob"),
+        ("rollback", 3, 2, "ann"),
+        ("rollback", 2, 1, "ann"),
     ]
     assert history[-1].reason == "v2 too"
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from tests.factories import import_demo_machine
 
 from enms.core.clock import FrozenClock
 from enms.core.db import SessionFactory, session_scope
-from tests.factories import import_demo_machine
 
 API = "/api/v1"
 
@@ -31,15 +31,23 @@ def test_trigger_train_promote_rollback_over_http(
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock).id
     # The seed's call shape: query parameters.
-    first = client.post(f"{API}/model-performance/retrain/trigger",
-                        params={"model_type": "baseline", "machine_id": machine_id,
-                                "trigger_type": "manual", "reason": "Test"})
+    first = client.post(
+        f"{API}/model-performance/retrain/trigger",
+        params={
+            "model_type": "baseline",
+            "machine_id": machine_id,
+            "trigger_type": "manual",
+            "reason": "Test",
+        },
+    )
     assert first.status_code == 202, first.text
     body = first.json()
     assert (body["triggered"], body["trigger_type"], body["reason"]) == (True, "manual", "Test")
     job_id = body["training_job_id"]
-    again = client.post(f"{API}/model-performance/retrain/trigger",
-                        json={"model_type": "baseline", "machine_id": machine_id})
+    again = client.post(
+        f"{API}/model-performance/retrain/trigger",
+        json={"model_type": "baseline", "machine_id": machine_id},
+    )
     if again.json()["triggered"] is False:  # the first job may already have finished
         assert again.json()["training_job_id"] == job_id
         assert "already in progress" in again.json()["reason"]
@@ -49,39 +57,50 @@ def test_trigger_train_promote_rollback_over_http(
     if again.json()["triggered"]:
         _wait_for(client, again.json()["training_job_id"])
     else:
-        second = client.post(f"{API}/model-performance/retrain/trigger",
-                             json={"model_type": "baseline", "machine_id": machine_id})
+        second = client.post(
+            f"{API}/model-performance/retrain/trigger",
+            json={"model_type": "baseline", "machine_id": machine_id},
+        )
         assert second.status_code == 202
         assert second.json()["estimated_completion"] is not None
         _wait_for(client, second.json()["training_job_id"])
 
     versions = client.get(f"{API}/machines/{machine_id}/models/baseline/versions").json()
     assert [(v["version"], v["aliases"]) for v in versions] == [
-        (2, ["challenger"]), (1, ["champion"])
+        (2, ["challenger"]),
+        (1, ["champion"]),
     ]
     assert versions[0]["metrics_holdout"]["cv_rmse"] > 0
-    promoted = client.post(f"{API}/machines/{machine_id}/models/baseline/promote",
-                           json={"version": 2, "actor": "ann", "reason": "lower CV(RMSE)"})
+    promoted = client.post(
+        f"{API}/machines/{machine_id}/models/baseline/promote",
+        json={"version": 2, "actor": "ann", "reason": "lower CV(RMSE)"},
+    )
     assert promoted.json()["aliases"] == ["champion"]
-    rolled = client.post(f"{API}/machines/{machine_id}/models/baseline/rollback",
-                         json={"actor": "ann", "reason": "changed my mind"})
+    rolled = client.post(
+        f"{API}/machines/{machine_id}/models/baseline/rollback",
+        json={"actor": "ann", "reason": "changed my mind"},
+    )
     assert rolled.json()["version"] == 1
     history = client.get(f"{API}/machines/{machine_id}/models/baseline/aliases/history").json()
     assert [h["action"] for h in history if h["alias"] == "champion"] == [
-        "register", "promote", "rollback"
+        "register",
+        "promote",
+        "rollback",
     ]
     jobs = client.get(f"{API}/training-jobs", params={"machine_id": machine_id}).json()
     assert {j["training_status"] for j in jobs} == {"completed"}
 
 
-def test_trigger_errors_are_clear(client: TestClient, session: Session,
-                                  clock: FrozenClock) -> None:
-    unknown = client.post(f"{API}/model-performance/retrain/trigger",
-                          json={"model_type": "baseline", "machine_id": 404})
+def test_trigger_errors_are_clear(client: TestClient, session: Session, clock: FrozenClock) -> None:
+    unknown = client.post(
+        f"{API}/model-performance/retrain/trigger",
+        json={"model_type": "baseline", "machine_id": 404},
+    )
     assert unknown.status_code == 404
     assert unknown.json()["error"]["message"] == "no machine with id 404"
-    bad_type = client.post(f"{API}/model-performance/retrain/trigger",
-                           params={"model_type": "lstm", "machine_id": 1})
+    bad_type = client.post(
+        f"{API}/model-performance/retrain/trigger", params={"model_type": "lstm", "machine_id": 1}
+    )
     assert bad_type.status_code == 422
     assert "model_type" in bad_type.json()["error"]["message"]
     missing = client.post(f"{API}/training-jobs/99/cancel")
@@ -105,5 +124,8 @@ def test_scheduler_lists_jobs_and_runs_one_now(client: TestClient) -> None:
         time.sleep(0.1)  # polling the worker thread
     assert cleanup["training_cleanup"]["last_status"] == "completed"
     assert cleanup["training_cleanup"]["last_result"] == {
-        "requeued": [], "failed": [], "timed_out": [], "reenqueued_pending": []
+        "requeued": [],
+        "failed": [],
+        "timed_out": [],
+        "reenqueued_pending": [],
     }

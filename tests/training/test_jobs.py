@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import import_demo_machine
 
 from enms.core.clock import FrozenClock
 from enms.core.config import TrainingSettings
@@ -16,16 +17,26 @@ from enms.registry.models import ModelVersion
 from enms.training import service
 from enms.training.runner import RunContext, run_job
 from enms.training.schemas import TriggerResult
-from tests.factories import import_demo_machine
 
 
-def _trigger(factory: SessionFactory, clock: FrozenClock, machine_id: int,
-             queued: list[int] | None = None, model_type: str = "baseline") -> TriggerResult:
+def _trigger(
+    factory: SessionFactory,
+    clock: FrozenClock,
+    machine_id: int,
+    queued: list[int] | None = None,
+    model_type: str = "baseline",
+) -> TriggerResult:
     with session_scope(factory, write=True) as session:
         return service.trigger(
-            session=session, machine_id=machine_id, model_type=model_type,
-            trigger_type="manual", reason="test", requested_by="test", window=Window(None, None),
-            hyperparameters={}, clock=clock,
+            session=session,
+            machine_id=machine_id,
+            model_type=model_type,
+            trigger_type="manual",
+            reason="test",
+            requested_by="test",
+            window=Window(None, None),
+            hyperparameters={},
+            clock=clock,
             enqueue=(queued.append if queued is not None else lambda _i: None),
         )
 
@@ -115,12 +126,17 @@ def test_cancel_mid_fit_ends_cancelled_and_registers_nothing(
                 read = service.cancel(session=session, job_id=jid, clock=clock)
             assert read.cancel_requested
 
-    ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock,
-                     on_stage=cancel_when_fitting)
+    ctx = RunContext(
+        factory=session_factory,
+        settings=TrainingSettings(),
+        clock=clock,
+        on_stage=cancel_when_fitting,
+    )
     assert run_job(job_id, ctx) == "cancelled"
     status, error = _status(session_factory, job_id)
     assert status == "cancelled"
-    assert error is not None and "nothing was registered" in error
+    assert error is not None
+    assert "nothing was registered" in error
     assert _versions(session_factory) == 0
 
 
@@ -131,7 +147,8 @@ def test_cancelling_a_pending_job_and_an_ended_one(
     assert job_id is not None
     with session_scope(session_factory, write=True) as session:
         assert service.cancel(session=session, job_id=job_id, clock=clock).training_status == (
-            "cancelled")
+            "cancelled"
+        )
     ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock)
     assert run_job(job_id, ctx) == "skipped"
     from enms.core.errors import Conflict
@@ -150,12 +167,17 @@ def test_a_job_that_overruns_its_timeout_ends_timed_out(
         if stage == "validating":
             clock.advance(timedelta(minutes=31))  # the fit "took" 31 minutes
 
-    ctx = RunContext(factory=session_factory, settings=TrainingSettings(timeout_minutes=30),
-                     clock=clock, on_stage=slow_fit)
+    ctx = RunContext(
+        factory=session_factory,
+        settings=TrainingSettings(timeout_minutes=30),
+        clock=clock,
+        on_stage=slow_fit,
+    )
     assert run_job(job_id, ctx) == "timed_out"
     status, error = _status(session_factory, job_id)
     assert status == "timed_out"
-    assert error is not None and "30-minute timeout" in error
+    assert error is not None
+    assert "30-minute timeout" in error
     assert _versions(session_factory) == 0
 
 
@@ -164,9 +186,15 @@ def test_too_little_data_fails_with_the_models_reason(
 ) -> None:
     with session_scope(session_factory, write=True) as session:
         result = service.trigger(
-            session=session, machine_id=machine_id, model_type="baseline", trigger_type="manual",
-            reason=None, requested_by="test",
-            window=Window.parse("2025-01-01", "2025-01-02"), hyperparameters={}, clock=clock,
+            session=session,
+            machine_id=machine_id,
+            model_type="baseline",
+            trigger_type="manual",
+            reason=None,
+            requested_by="test",
+            window=Window.parse("2025-01-01", "2025-01-02"),
+            hyperparameters={},
+            clock=clock,
             enqueue=lambda _i: None,
         )
     assert result.training_job_id is not None
@@ -187,12 +215,12 @@ def test_recovery_requeues_a_silent_job_once_then_fails_it(
     requeued: list[int] = []
     for attempt in (1, 2):
         with session_scope(session_factory, write=True) as session:
-            assert service.claim(session=session, job_id=job_id, worker=f"w{attempt}",
-                                 clock=clock)
+            assert service.claim(session=session, job_id=job_id, worker=f"w{attempt}", clock=clock)
         clock.advance(timedelta(seconds=61))  # the worker died: no heartbeat for 61 s
         with session_scope(session_factory, write=True) as session:
-            done = service.recover(session=session, settings=settings, clock=clock,
-                                   enqueue=requeued.append)
+            done = service.recover(
+                session=session, settings=settings, clock=clock, enqueue=requeued.append
+            )
         if attempt == 1:
             assert done.requeued == [job_id]
             assert requeued == [job_id]
@@ -201,4 +229,6 @@ def test_recovery_requeues_a_silent_job_once_then_fails_it(
             assert done.failed == [job_id]
     status, error = _status(session_factory, job_id)
     assert status == "failed"
-    assert error is not None and "stopped responding" in error and "attempt 2 of 2" in error
+    assert error is not None
+    assert "stopped responding" in error
+    assert "attempt 2 of 2" in error

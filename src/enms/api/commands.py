@@ -31,6 +31,9 @@ def run_server(app: AppContext, host: str, port: int) -> None:
     from enms.api.app import create_app
 
     logging.basicConfig(level=app.settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    if app.settings.log_level != "DEBUG":
+        # Huey logs every task start and end at INFO; enms's own job log lines say more.
+        logging.getLogger("huey").setLevel(logging.WARNING)
     web = create_app(app.settings, engine=app.engine, clock=app.clock)
     progress(
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "

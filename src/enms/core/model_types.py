@@ -18,10 +18,10 @@ def check_model_type(model_type: str) -> str:
 
     >>> check_model_type("baseline")
     'baseline'
-    >>> check_model_type("lstm")
+    >>> check_model_type("lstm")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    enms.core.errors.InvalidInput: unknown model type 'lstm'; choose one of baseline, anomaly, forecast_arima, forecast_prophet
+    enms.core.errors.InvalidInput: unknown model type 'lstm'; choose one of baseline, ...
     """
     if model_type not in MODEL_TYPE_NAMES:
         raise InvalidInput(

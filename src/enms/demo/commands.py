@@ -68,4 +68,25 @@ def demo(
     app.overrides["database_url"] = summary.database_url
     app._settings = None
     app._engine = engine
+    _start_training(app, db_path)
     run_server(app, host or app.settings.server.host, port or app.settings.server.port)
+
+
+def _start_training(app: AppContext, db_path: Path) -> None:
+    """Queue the first training round; the server's worker threads run it."""
+    from enms.demo.training import ProgressReporter, trigger_all
+    from enms.jobs.queue import embedded_queue_path
+    from enms.jobs.runtime import create_runtime
+    from enms.jobs.tasks import enqueue_training_on
+
+    # A fresh demo database starts with a fresh queue (old messages name old job ids).
+    queue_file = embedded_queue_path(app.settings)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{queue_file}{suffix}").unlink(missing_ok=True)
+    rt = create_runtime(app.settings, app.engine, app.clock)
+    job_ids = trigger_all(app.session_factory, app.clock, enqueue_training_on(rt.huey))
+    progress(
+        f"queued {len(job_ids)} training jobs (4 model types x every machine); "
+        "they run in the background — watch them on the dashboard or with `enms jobs list`"
+    )
+    ProgressReporter(app.session_factory, job_ids, progress).start()

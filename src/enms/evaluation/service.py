@@ -27,8 +27,18 @@ from enms.registry import service as registry
 from enms.registry.models import ModelVersion
 
 FORECAST_CONTEXT = timedelta(days=28)
-METRIC_COLUMNS = ("r_squared", "rmse", "mae", "mape", "cv_rmse", "nmbe", "precision",
-                  "recall", "f1", "skill")
+METRIC_COLUMNS = (
+    "r_squared",
+    "rmse",
+    "mae",
+    "mape",
+    "cv_rmse",
+    "nmbe",
+    "precision",
+    "recall",
+    "f1",
+    "skill",
+)
 
 
 def evaluate(
@@ -43,13 +53,15 @@ def evaluate(
     """Score ``version`` (default: the champion) on ``window`` and record the metrics."""
     if window.start is None or window.end is None:
         raise InvalidInput("an evaluation needs both from and to")
-    row = registry.get_version(session=session, machine_id=machine_id, model_type=model_type,
-                               version=version)
+    row = registry.get_version(
+        session=session, machine_id=machine_id, model_type=model_type, version=version
+    )
     _refuse_training_overlap(row, window)
     forecaster = model_type.startswith("forecast_")
     load_from = window.start - FORECAST_CONTEXT if forecaster else window.start
-    frame = readings.training_frame(session=session, machine_id=machine_id, start=load_from,
-                                    end=window.end)
+    frame = readings.training_frame(
+        session=session, machine_id=machine_id, start=load_from, end=window.end
+    )
     in_window = frame[frame.index >= window.start]
     if in_window.empty:
         raise InvalidInput(
@@ -60,17 +72,26 @@ def evaluate(
     try:
         result = score(model, frame, start=pd.Timestamp(window.start))
     except ModelError as exc:
-        raise InvalidInput(f"cannot evaluate {model_type} v{row.version} on this window: {exc}"
-                           ) from exc
+        raise InvalidInput(
+            f"cannot evaluate {model_type} v{row.version} on this window: {exc}"
+        ) from exc
     values = result.values
     metric = PerformanceMetric(
-        model_id=row.id, machine_id=machine_id, model_type=model_type, model_version=row.version,
-        evaluation_date=clock.now(), evaluation_start=window.start, evaluation_end=window.end,
+        model_id=row.id,
+        machine_id=machine_id,
+        model_type=model_type,
+        model_version=row.version,
+        evaluation_date=clock.now(),
+        evaluation_start=window.start,
+        evaluation_end=window.end,
         n_samples=_int(values.get("n")),
         **{k: values.get(k) for k in METRIC_COLUMNS},
         drift_detected=False,
-        details={"undefined": result.undefined, **_jsonable(result.extra),
-                 **{k: v for k, v in values.items() if k not in METRIC_COLUMNS and k != "n"}},
+        details={
+            "undefined": result.undefined,
+            **_jsonable(result.extra),
+            **{k: v for k, v in values.items() if k not in METRIC_COLUMNS and k != "n"},
+        },
         source="evaluation",
     )
     session.add(metric)
@@ -82,7 +103,8 @@ def _refuse_training_overlap(row: ModelVersion, window: Window) -> None:
     trained_from = row.training_start
     holdout = row.hyperparameters.get("holdout_start")
     trained_to = datetime.fromisoformat(holdout) if holdout else row.training_end
-    assert window.start is not None and window.end is not None
+    assert window.start is not None
+    assert window.end is not None
     if trained_from and trained_to and window.start < trained_to and window.end > trained_from:
         raise InvalidInput(
             f"the window overlaps the data {row.model_type} v{row.version} was trained on "

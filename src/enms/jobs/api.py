@@ -29,19 +29,26 @@ class PeriodicJobRead(BaseModel):
 
 
 @router.get("/jobs")
-def list_periodic(request: Request, settings: SettingsDep, clock: ClockDep) -> list[PeriodicJobRead]:
+def list_periodic(
+    request: Request, settings: SettingsDep, clock: ClockDep
+) -> list[PeriodicJobRead]:
     """Every periodic job with its cron schedule (UTC), next run and last result."""
     last = schedule.last_runs(request.app.state.session_factory)
     out = []
     for job in schedule.periodic_jobs(settings):
         run = last.get(job.name)
-        out.append(PeriodicJobRead(
-            name=job.name, cron=job.cron, description=job.description,
-            next_run=schedule.next_run(job, clock.now()),
-            last_run_at=run.started_at if run else None,
-            last_status=run.status if run else None,
-            last_result=run.result if run else None, last_error=run.error if run else None,
-        ))
+        out.append(
+            PeriodicJobRead(
+                name=job.name,
+                cron=job.cron,
+                description=job.description,
+                next_run=schedule.next_run(job, clock.now()),
+                last_run_at=run.started_at if run else None,
+                last_status=run.status if run else None,
+                last_result=run.result if run else None,
+                last_error=run.error if run else None,
+            )
+        )
     return out
 
 

@@ -11,20 +11,28 @@ from enms.core.cli_context import AppContext, pass_app, progress
 
 
 @click.command("worker")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker threads (default ENMS_QUEUE__WORKERS).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker threads (default ENMS_QUEUE__WORKERS).",
+)
 @pass_app
 def worker(app: AppContext, workers: int | None) -> None:
     """Run background jobs (training, periodic jobs) from the queue until stopped."""
     from enms.jobs.consumer import run_worker, startup_recovery
     from enms.jobs.runtime import create_runtime
 
-    logging.basicConfig(level=app.settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=app.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     schema.require_current(app.engine)
     rt = create_runtime(app.settings, app.engine, app.clock)
     startup_recovery(rt)
-    queue = app.settings.queue_url or f"SQLite {app.settings.data_dir}/queue.sqlite3"
-    progress(f"enms worker on {queue}, database "
-             f"{app.engine.url.render_as_string(hide_password=True)}")
+    from enms.jobs.queue import embedded_queue_path
+
+    queue = app.settings.queue_url or f"SQLite {embedded_queue_path(app.settings)}"
+    progress(
+        f"enms worker on {queue}, database {app.engine.url.render_as_string(hide_password=True)}"
+    )
     run_worker(rt, workers=workers)

@@ -16,6 +16,9 @@ from enms.jobs.tasks import enqueue_training
 from enms.training import tasks as training_tasks
 
 log = logging.getLogger(__name__)
+#: Longest pause between polls of an idle SQLite queue (Huey's default of 10 s would leave a
+#: freshly triggered job waiting that long; Redis storage blocks on the queue instead).
+MAX_POLL_DELAY = 1.0
 
 
 class _ThreadConsumer(Consumer):  # type: ignore[misc]
@@ -27,8 +30,9 @@ class _ThreadConsumer(Consumer):  # type: ignore[misc]
 
 def startup_recovery(rt: runtime.Runtime) -> dict[str, Any]:
     """Recover jobs whose worker died before this process started."""
-    done = training_tasks.training_cleanup(factory=rt.factory, settings=rt.settings,
-                                           clock=rt.clock, enqueue=enqueue_training)
+    done = training_tasks.training_cleanup(
+        factory=rt.factory, settings=rt.settings, clock=rt.clock, enqueue=enqueue_training
+    )
     if any(done.values()):
         log.warning("start-up recovery of training jobs: %s", done)
     return done
@@ -36,14 +40,25 @@ def startup_recovery(rt: runtime.Runtime) -> dict[str, Any]:
 
 def start_in_process(rt: runtime.Runtime, *, periodic: bool = True) -> Consumer:
     """Start worker threads (and the periodic scheduler) in this process; returns the consumer."""
-    consumer = _ThreadConsumer(rt.huey, workers=rt.settings.queue.workers, worker_type="thread",
-                               periodic=periodic, check_worker_health=False)
+    consumer = _ThreadConsumer(
+        rt.huey,
+        workers=rt.settings.queue.workers,
+        worker_type="thread",
+        periodic=periodic,
+        check_worker_health=False,
+        max_delay=MAX_POLL_DELAY,
+    )
     consumer.start()
     return consumer
 
 
 def run_worker(rt: runtime.Runtime, *, workers: int | None = None) -> None:
     """Block running a consumer (for `enms worker`) until SIGINT/SIGTERM."""
-    consumer = Consumer(rt.huey, workers=workers or rt.settings.queue.workers,
-                        worker_type="thread", periodic=True)
+    consumer = Consumer(
+        rt.huey,
+        workers=workers or rt.settings.queue.workers,
+        worker_type="thread",
+        periodic=True,
+        max_delay=MAX_POLL_DELAY,
+    )
     consumer.run()

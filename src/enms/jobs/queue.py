@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
@@ -17,12 +18,19 @@ def build_huey(settings: Settings) -> Huey:
     """The queue for ``settings`` (results are not stored: the database is the record)."""
     url = settings.queue_url
     if url is None:
-        path = Path(settings.data_dir) / "queue.sqlite3"
+        path = embedded_queue_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         return SqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True)
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(QUEUE_NAME, url=url, results=False, utc=True)
     raise InvalidInput(f"ENMS_QUEUE_URL must be redis://host:port/db (or unset), not {url!r}")
+
+
+def embedded_queue_path(settings: Settings) -> Path:
+    """The SQLite queue file, one per database: a queue never hands one database's job ids to
+    a server of another (the demo and a real plant may share a data directory)."""
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    return Path(settings.data_dir) / f"queue-{digest}.sqlite3"
 
 
 def is_embedded(settings: Settings) -> bool:

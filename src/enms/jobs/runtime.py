@@ -44,8 +44,9 @@ def install(runtime: Runtime) -> Runtime:
 def current() -> Runtime:
     """The installed runtime (a task running without one is a wiring bug)."""
     if _current is None:
-        raise RuntimeError("no enms runtime installed in this process; start it with "
-                           "`enms serve` or `enms worker`")
+        raise RuntimeError(
+            "no enms runtime installed in this process; start it with `enms serve` or `enms worker`"
+        )
     return _current
 
 
@@ -53,7 +54,8 @@ def create_runtime(settings: Settings, engine: Engine, clock: Clock | None = Non
     """Build (and install) the runtime for ``settings`` with the task registry loaded."""
     from enms.jobs.tasks import register_tasks
 
-    runtime = Runtime(settings=settings, engine=engine, huey=build_huey(settings),
-                      clock=clock or SystemClock())
+    runtime = Runtime(
+        settings=settings, engine=engine, huey=build_huey(settings), clock=clock or SystemClock()
+    )
     register_tasks(runtime.huey, settings)
     return install(runtime)

@@ -49,8 +49,10 @@ def cron_matcher(expression: str) -> Callable[[datetime], bool]:
     """
     fields = expression.split()
     if len(fields) != 5:
-        raise InvalidInput(f"cron expression {expression!r} must have five fields "
-                           "(minute hour day month day-of-week)")
+        raise InvalidInput(
+            f"cron expression {expression!r} must have five fields "
+            "(minute hour day month day-of-week)"
+        )
     minute, hour, day, month, dow = fields
     try:
         matcher: Callable[[datetime], bool] = crontab(minute, hour, day, month, dow, strict=True)
@@ -62,11 +64,17 @@ def cron_matcher(expression: str) -> Callable[[datetime], bool]:
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
     """Every periodic job with its configured schedule."""
     return [
-        PeriodicJob("training_cleanup", settings.schedule.training_cleanup,
-                    "time out overdue training jobs, requeue or fail jobs whose worker died"),
-        PeriodicJob("baseline_retrain", settings.schedule.baseline_retrain,
-                    "retrain baselines whose champion is older than "
-                    f"{settings.schedule.baseline_max_age_days:g} days"),
+        PeriodicJob(
+            "training_cleanup",
+            settings.schedule.training_cleanup,
+            "time out overdue training jobs, requeue or fail jobs whose worker died",
+        ),
+        PeriodicJob(
+            "baseline_retrain",
+            settings.schedule.baseline_retrain,
+            "retrain baselines whose champion is older than "
+            f"{settings.schedule.baseline_max_age_days:g} days",
+        ),
     ]
 
 
@@ -91,14 +99,20 @@ def next_run(job: PeriodicJob, after: datetime) -> datetime | None:
 
 
 def run_once(
-    *, factory: SessionFactory, clock: Clock, name: str, tick: datetime, trigger: str,
+    *,
+    factory: SessionFactory,
+    clock: Clock,
+    name: str,
+    tick: datetime,
+    trigger: str,
     body: JobBody,
 ) -> SchedulerRun | None:
     """Run ``body`` for ``(name, tick)`` unless another worker already took that tick."""
     try:
         with session_scope(factory, write=True) as session:
-            run = SchedulerRun(job_name=name, tick=tick, trigger=trigger, status="running",
-                               started_at=clock.now())
+            run = SchedulerRun(
+                job_name=name, tick=tick, trigger=trigger, status="running", started_at=clock.now()
+            )
             session.add(run)
             session.flush()
             run_id = run.id

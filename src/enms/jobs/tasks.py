@@ -64,10 +64,14 @@ def run_periodic_job(name: str, tick: datetime | None) -> dict[str, Any] | None:
     now = rt.clock.now()
     key = tick or now
     run = schedule.run_once(
-        factory=rt.factory, clock=rt.clock, name=name, tick=key,
+        factory=rt.factory,
+        clock=rt.clock,
+        name=name,
+        tick=key,
         trigger="schedule" if tick else "manual",
-        body=lambda: body(factory=rt.factory, settings=rt.settings, clock=rt.clock,
-                          enqueue=enqueue_training),
+        body=lambda: body(
+            factory=rt.factory, settings=rt.settings, clock=rt.clock, enqueue=enqueue_training
+        ),
     )
     return None if run is None else run.result
 
@@ -77,8 +81,9 @@ def register_tasks(huey: Huey, settings: Settings) -> TaskSet:
 
     def train(job_id: int) -> str:
         rt = runtime.current()
-        return training_tasks.train(job_id, factory=rt.factory, settings=rt.settings,
-                                    clock=rt.clock)
+        return training_tasks.train(
+            job_id, factory=rt.factory, settings=rt.settings, clock=rt.clock
+        )
 
     def run_periodic(name: str, tick: str | None) -> dict[str, Any] | None:
         return run_periodic_job(name, datetime.fromisoformat(tick) if tick else None)

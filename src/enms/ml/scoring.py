@@ -63,14 +63,16 @@ def score(model: EnergyModel, frame: pd.DataFrame, *, start: pd.Timestamp | None
         evaluation = evaluate_forecaster(model, frame, start=start)
         data = evaluation.to_dict()
         undefined = dict(data.pop("undefined", {}))
-        values = {k: data.pop(k) for k in ("mape", "rmse", "mae", "skill", "coverage", "n")
-                  if k in data}
+        values: dict[str, float | None] = {
+            k: data.pop(k) for k in ("mape", "rmse", "mae", "skill", "coverage", "n") if k in data
+        }
         return Score(kind, values, undefined, data)
     window = frame if start is None else frame[frame.index >= start]
     if kind == "anomaly":
         return _anomaly(model, window)
-    report = metrics.regression_report(window[TARGET].to_numpy(dtype=float),
-                                       model.predict(window).to_numpy(dtype=float))
+    report = metrics.regression_report(
+        window[TARGET].to_numpy(dtype=float), model.predict(window).to_numpy(dtype=float)
+    )
     return Score(kind, report.values, report.undefined)
 
 
@@ -83,10 +85,13 @@ def _anomaly(model: EnergyModel, window: pd.DataFrame) -> Score:
     else:
         values["alarm_rate"] = None
         undefined["alarm_rate"] = "empty window: no points to score"
-    labels = window[LABEL] if LABEL in window else None
+    labels = window.get(LABEL)
     labelled = labels is not None and bool(labels.notna().any())
-    for name, func in (("precision", metrics.precision), ("recall", metrics.recall),
-                       ("f1", metrics.f1)):
+    for name, func in (
+        ("precision", metrics.precision),
+        ("recall", metrics.recall),
+        ("f1", metrics.f1),
+    ):
         if not labelled:
             values[name] = None
             undefined[name] = "no is_anomaly labels in this window"

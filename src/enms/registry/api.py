@@ -20,29 +20,43 @@ def list_versions(machine_id: int, model_type: str, session: SessionDep) -> list
 
 
 @router.get("/versions/{version}")
-def get_version(machine_id: int, model_type: str, version: int,
-                session: SessionDep) -> VersionRead:
+def get_version(machine_id: int, model_type: str, version: int, session: SessionDep) -> VersionRead:
     """One version."""
-    row = service.get_version(session=session, machine_id=machine_id, model_type=model_type,
-                              version=version)
+    row = service.get_version(
+        session=session, machine_id=machine_id, model_type=model_type, version=version
+    )
     return service.read(session, row)
 
 
 @router.post("/promote")
-def promote(machine_id: int, model_type: str, body: PromoteRequest, session: SessionDep,
-            clock: ClockDep) -> VersionRead:
+def promote(
+    machine_id: int, model_type: str, body: PromoteRequest, session: SessionDep, clock: ClockDep
+) -> VersionRead:
     """Make a version the champion (recorded in the alias history)."""
-    return service.promote(session=session, machine_id=machine_id, model_type=model_type,
-                           version=body.version, actor=body.actor, reason=body.reason,
-                           clock=clock)
+    return service.promote(
+        session=session,
+        machine_id=machine_id,
+        model_type=model_type,
+        version=body.version,
+        actor=body.actor,
+        reason=body.reason,
+        clock=clock,
+    )
 
 
 @router.post("/rollback")
-def rollback(machine_id: int, model_type: str, body: AliasChange, session: SessionDep,
-             clock: ClockDep) -> VersionRead:
+def rollback(
+    machine_id: int, model_type: str, body: AliasChange, session: SessionDep, clock: ClockDep
+) -> VersionRead:
     """Return the champion alias to the previous champion."""
-    return service.rollback(session=session, machine_id=machine_id, model_type=model_type,
-                            actor=body.actor, reason=body.reason, clock=clock)
+    return service.rollback(
+        session=session,
+        machine_id=machine_id,
+        model_type=model_type,
+        actor=body.actor,
+        reason=body.reason,
+        clock=clock,
+    )
 
 
 @router.get("/aliases/history")

@@ -19,10 +19,15 @@ def models_group() -> None:
 
 def _line(v: VersionRead) -> str:
     aliases = f" [{', '.join(v.aliases)}]" if v.aliases else ""
-    primary = {k: v.metrics_holdout.get(k) for k in ("cv_rmse", "f1", "rmse", "skill")
-               if isinstance(v.metrics_holdout.get(k), int | float)}
+    primary = {
+        k: v.metrics_holdout.get(k)
+        for k in ("cv_rmse", "f1", "rmse", "skill")
+        if isinstance(v.metrics_holdout.get(k), int | float)
+    }
     scores = ", ".join(f"{k}={x:.4g}" for k, x in primary.items())
-    return f"{v.model_type:<17} v{v.version:<3}{aliases:<14} {v.created_at:%Y-%m-%d %H:%M}  {scores}"
+    return (
+        f"{v.model_type:<17} v{v.version:<3}{aliases:<14} {v.created_at:%Y-%m-%d %H:%M}  {scores}"
+    )
 
 
 @models_group.command("list")
@@ -37,11 +42,19 @@ def list_(app: AppContext, machine: str, model_type: str | None, as_json: bool) 
 
     with session_scope(app.session_factory) as session:
         target = readings.get_machine_by_name(session=session, name=machine)
-        rows = [v for t in ([model_type] if model_type else MODEL_TYPE_NAMES)
-                for v in service.list_versions(session=session, machine_id=target.id,
-                                               model_type=t)]
-    emit(rows, as_json, lambda rs: "\n".join(_line(v) for v in rs) or
-         f"no versions yet: train one with `enms train baseline --machine {machine!r} --wait`")
+        rows = [
+            v
+            for t in ([model_type] if model_type else MODEL_TYPE_NAMES)
+            for v in service.list_versions(session=session, machine_id=target.id, model_type=t)
+        ]
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(_line(v) for v in rs)
+            or f"no versions yet: train one with `enms train baseline --machine {machine!r} --wait`"
+        ),
+    )
 
 
 @models_group.command("show")
@@ -50,23 +63,35 @@ def list_(app: AppContext, machine: str, model_type: str | None, as_json: bool) 
 @click.option("--version", type=int, default=None, help="Default: the champion.")
 @json_option
 @pass_app
-def show(app: AppContext, model_type: str, machine: str, version: int | None,
-         as_json: bool) -> None:
+def show(
+    app: AppContext, model_type: str, machine: str, version: int | None, as_json: bool
+) -> None:
     """One version with its metrics and hyperparameters."""
     from enms.readings import service as readings
     from enms.registry import service
 
     with session_scope(app.session_factory) as session:
         target = readings.get_machine_by_name(session=session, name=machine)
-        row = service.read(session, service.get_version(
-            session=session, machine_id=target.id, model_type=model_type, version=version))
-    emit(row, as_json, lambda v: "\n".join([
-        _line(v),
-        f"  trained on {v.training_rows:,} rows "
-        f"{v.training_start:%Y-%m-%d} .. {v.hyperparameters.get('holdout_start', '')[:10]}"
-        if v.training_start and v.training_rows else "",
-        f"  ASHRAE 14: {v.ashrae14}" if v.ashrae14 else "",
-    ]).rstrip())
+        row = service.read(
+            session,
+            service.get_version(
+                session=session, machine_id=target.id, model_type=model_type, version=version
+            ),
+        )
+    emit(
+        row,
+        as_json,
+        lambda v: "\n".join(
+            [
+                _line(v),
+                f"  trained on {v.training_rows:,} rows "
+                f"{v.training_start:%Y-%m-%d} .. {v.hyperparameters.get('holdout_start', '')[:10]}"
+                if v.training_start and v.training_rows
+                else "",
+                f"  ASHRAE 14: {v.ashrae14}" if v.ashrae14 else "",
+            ]
+        ).rstrip(),
+    )
 
 
 @models_group.command("promote")
@@ -76,16 +101,24 @@ def show(app: AppContext, model_type: str, machine: str, version: int | None,
 @click.option("--reason", default=None)
 @json_option
 @pass_app
-def promote(app: AppContext, model_type: str, machine: str, version: int, reason: str | None,
-            as_json: bool) -> None:
+def promote(
+    app: AppContext, model_type: str, machine: str, version: int, reason: str | None, as_json: bool
+) -> None:
     """Make VERSION the champion."""
     from enms.readings import service as readings
     from enms.registry import service
 
     with session_scope(app.session_factory, write=True) as session:
         target = readings.get_machine_by_name(session=session, name=machine)
-        row = service.promote(session=session, machine_id=target.id, model_type=model_type,
-                              version=version, actor="cli", reason=reason, clock=app.clock)
+        row = service.promote(
+            session=session,
+            machine_id=target.id,
+            model_type=model_type,
+            version=version,
+            actor="cli",
+            reason=reason,
+            clock=app.clock,
+        )
     emit(row, as_json, lambda v: f"{model_type} v{v.version} is now the champion of {machine}")
 
 
@@ -95,14 +128,21 @@ def promote(app: AppContext, model_type: str, machine: str, version: int, reason
 @click.option("--reason", default=None)
 @json_option
 @pass_app
-def rollback(app: AppContext, model_type: str, machine: str, reason: str | None,
-             as_json: bool) -> None:
+def rollback(
+    app: AppContext, model_type: str, machine: str, reason: str | None, as_json: bool
+) -> None:
     """Return the champion to the previous one."""
     from enms.readings import service as readings
     from enms.registry import service
 
     with session_scope(app.session_factory, write=True) as session:
         target = readings.get_machine_by_name(session=session, name=machine)
-        row = service.rollback(session=session, machine_id=target.id, model_type=model_type,
-                               actor="cli", reason=reason, clock=app.clock)
+        row = service.rollback(
+            session=session,
+            machine_id=target.id,
+            model_type=model_type,
+            actor="cli",
+            reason=reason,
+            clock=app.clock,
+        )
     emit(row, as_json, lambda v: f"{model_type} champion of {machine} rolled back to v{v.version}")

@@ -74,8 +74,15 @@ def register_version(*, session: Session, new: NewVersion, clock: Clock) -> Mode
     session.flush()
     has_champion = repository.alias(session, new.machine_id, new.model_type, CHAMPION)
     target = CHALLENGER if has_champion else CHAMPION
-    _move_alias(session, row, target, action="register", actor=new.created_by,
-                reason=f"version {row.version} registered", clock=clock)
+    _move_alias(
+        session,
+        row,
+        target,
+        action="register",
+        actor=new.created_by,
+        reason=f"version {row.version} registered",
+        clock=clock,
+    )
     return row
 
 
@@ -122,17 +129,23 @@ def list_versions(*, session: Session, machine_id: int, model_type: str) -> list
 
 
 def promote(
-    *, session: Session, machine_id: int, model_type: str, version: int, actor: str,
-    reason: str | None, clock: Clock,
+    *,
+    session: Session,
+    machine_id: int,
+    model_type: str,
+    version: int,
+    actor: str,
+    reason: str | None,
+    clock: Clock,
 ) -> VersionRead:
     """Make ``version`` the champion (recorded with the version it replaces)."""
-    row = get_version(session=session, machine_id=machine_id, model_type=model_type,
-                      version=version)
+    row = get_version(
+        session=session, machine_id=machine_id, model_type=model_type, version=version
+    )
     current = champion(session=session, machine_id=machine_id, model_type=model_type)
     if current is not None and current.id == row.id:
         raise Conflict(f"version {version} is already the {model_type} champion")
-    _move_alias(session, row, CHAMPION, action="promote", actor=actor, reason=reason,
-                clock=clock)
+    _move_alias(session, row, CHAMPION, action="promote", actor=actor, reason=reason, clock=clock)
     challenger = repository.alias(session, machine_id, model_type, CHALLENGER)
     if challenger is not None and challenger.model_version_id == row.id:
         session.delete(challenger)
@@ -141,7 +154,12 @@ def promote(
 
 
 def rollback(
-    *, session: Session, machine_id: int, model_type: str, actor: str, reason: str | None,
+    *,
+    session: Session,
+    machine_id: int,
+    model_type: str,
+    actor: str,
+    reason: str | None,
     clock: Clock,
 ) -> VersionRead:
     """Move the champion back to the one before it in the alias history."""
@@ -157,10 +175,12 @@ def rollback(
             stack.append(int(event.details["to_version"]))
     if len(stack) < 2:
         raise Conflict(f"there is no earlier {model_type} champion to roll back to")
-    target = get_version(session=session, machine_id=machine_id, model_type=model_type,
-                         version=stack[-2])
-    _move_alias(session, target, CHAMPION, action="rollback", actor=actor, reason=reason,
-                clock=clock)
+    target = get_version(
+        session=session, machine_id=machine_id, model_type=model_type, version=stack[-2]
+    )
+    _move_alias(
+        session, target, CHAMPION, action="rollback", actor=actor, reason=reason, clock=clock
+    )
     return read(session, target)
 
 
@@ -169,8 +189,12 @@ def alias_history(*, session: Session, machine_id: int, model_type: str) -> list
     check_model_type(model_type)
     return [
         AliasEvent(
-            at=e.at, actor=e.actor, action=e.action, alias=str(e.details.get("alias")),
-            from_version=e.details.get("from_version"), to_version=e.details.get("to_version"),
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            alias=str(e.details.get("alias")),
+            from_version=e.details.get("from_version"),
+            to_version=e.details.get("to_version"),
             reason=e.reason,
         )
         for e in repository.alias_events(session, machine_id, model_type)
@@ -178,24 +202,48 @@ def alias_history(*, session: Session, machine_id: int, model_type: str) -> list
 
 
 def _move_alias(
-    session: Session, row: ModelVersion, name: str, *, action: str, actor: str,
-    reason: str | None, clock: Clock,
+    session: Session,
+    row: ModelVersion,
+    name: str,
+    *,
+    action: str,
+    actor: str,
+    reason: str | None,
+    clock: Clock,
 ) -> None:
     now = clock.now()
     alias = repository.alias(session, row.machine_id, row.model_type, name)
     previous = session.get(ModelVersion, alias.model_version_id) if alias else None
     if alias is None:
-        session.add(ModelAlias(machine_id=row.machine_id, model_type=row.model_type,
-                               alias=name, model_version_id=row.id, updated_at=now))
+        session.add(
+            ModelAlias(
+                machine_id=row.machine_id,
+                model_type=row.model_type,
+                alias=name,
+                model_version_id=row.id,
+                updated_at=now,
+            )
+        )
     else:
         alias.model_version_id = row.id
         alias.updated_at = now
-    session.add(AuditLog(
-        at=now, actor=actor, action=action, entity_type="model_alias",
-        entity_id=row.model_type, machine_id=row.machine_id, reason=reason,
-        details={"alias": name, "from_version": previous.version if previous else None,
-                 "to_version": row.version, "model_version_id": row.id},
-    ))
+    session.add(
+        AuditLog(
+            at=now,
+            actor=actor,
+            action=action,
+            entity_type="model_alias",
+            entity_id=row.model_type,
+            machine_id=row.machine_id,
+            reason=reason,
+            details={
+                "alias": name,
+                "from_version": previous.version if previous else None,
+                "to_version": row.version,
+                "model_version_id": row.id,
+            },
+        )
+    )
     session.flush()
 
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from enms.api.deps import ClockDep, SessionDep
 from enms.core.errors import InvalidInput
+from enms.core.model_types import ModelTypeName
 from enms.core.timewindow import Window
 from enms.training import service
-from enms.core.model_types import ModelTypeName
 from enms.training.schemas import JobRead, TriggerRequest, TriggerResult, TriggerType
 
 router = APIRouter(tags=["training"])
@@ -36,13 +36,19 @@ def retrain_trigger(
     if body is None:
         if machine_id is None or model_type is None:
             raise InvalidInput("give machine_id and model_type (JSON body or query parameters)")
-        body = TriggerRequest(machine_id=machine_id, model_type=model_type,
-                              trigger_type=trigger_type, reason=reason)
+        body = TriggerRequest(
+            machine_id=machine_id, model_type=model_type, trigger_type=trigger_type, reason=reason
+        )
     result = service.trigger(
-        session=session, machine_id=body.machine_id, model_type=body.model_type,
-        trigger_type=body.trigger_type, reason=body.reason, requested_by=body.requested_by,
+        session=session,
+        machine_id=body.machine_id,
+        model_type=body.model_type,
+        trigger_type=body.trigger_type,
+        reason=body.reason,
+        requested_by=body.requested_by,
         window=Window.parse(body.data_from, body.data_to, names=("data_from", "data_to")),
-        hyperparameters=body.hyperparameters, clock=clock,
+        hyperparameters=body.hyperparameters,
+        clock=clock,
         enqueue=request.app.state.enqueue_training,
     )
     response.status_code = status.HTTP_202_ACCEPTED if result.triggered else status.HTTP_200_OK
@@ -58,8 +64,9 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JobRead]:
     """Training history, newest first."""
-    return service.list_jobs(session=session, machine_id=machine_id, model_type=model_type,
-                             status=status_, limit=limit)
+    return service.list_jobs(
+        session=session, machine_id=machine_id, model_type=model_type, status=status_, limit=limit
+    )
 
 
 @router.get("/training-jobs/{job_id}")

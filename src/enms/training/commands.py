@@ -37,8 +37,16 @@ class JobEnded(DomainError):
 @click.option("--wait", is_flag=True, help="Wait for the job; print the version and metrics.")
 @json_option
 @pass_app
-def train(app: AppContext, model_type: str, machine: str, data_from: str | None,
-          data_to: str | None, reason: str | None, wait: bool, as_json: bool) -> None:
+def train(
+    app: AppContext,
+    model_type: str,
+    machine: str,
+    data_from: str | None,
+    data_to: str | None,
+    reason: str | None,
+    wait: bool,
+    as_json: bool,
+) -> None:
     """Train MODEL_TYPE for a machine on its readings (default: the last 365 days)."""
     from enms.jobs.queue import is_embedded
     from enms.jobs.runtime import create_runtime
@@ -53,20 +61,28 @@ def train(app: AppContext, model_type: str, machine: str, data_from: str | None,
     with session_scope(app.session_factory, write=True) as session:
         target = readings.get_machine_by_name(session=session, name=machine)
         result = service.trigger(
-            session=session, machine_id=target.id, model_type=model_type,
-            trigger_type="manual", reason=reason, requested_by="cli", window=window,
-            hyperparameters={}, clock=app.clock, enqueue=enqueue,
+            session=session,
+            machine_id=target.id,
+            model_type=model_type,
+            trigger_type="manual",
+            reason=reason,
+            requested_by="cli",
+            window=window,
+            hyperparameters={},
+            clock=app.clock,
+            enqueue=enqueue,
         )
     if not result.triggered or result.training_job_id is None:
         raise DomainError(f"not started: {result.reason}")
     job_id = result.training_job_id
     if not wait:
         if is_embedded(app.settings):
-            progress(f"job {job_id} queued; `enms serve` or `enms worker` will run it "
-                     "(or use --wait to run it now)")
+            progress(
+                f"job {job_id} queued; `enms serve` or `enms worker` will run it "
+                "(or use --wait to run it now)"
+            )
         with session_scope(app.session_factory) as session:
-            emit(service.read(service.get_job(session=session, job_id=job_id)), as_json,
-                 _job_line)
+            emit(service.read(service.get_job(session=session, job_id=job_id)), as_json, _job_line)
         return
     runner = _start_inline(app, job_id) if inline else None
     job = _follow(app, job_id)
@@ -91,8 +107,9 @@ def _follow(app: AppContext, job_id: int) -> JobRead:
     from enms.training import service
 
     shown = -1.0
-    with click.progressbar(length=100, label=f"job {job_id}", file=sys.stderr,
-                           show_percent=True) as bar:
+    with click.progressbar(
+        length=100, label=f"job {job_id}", file=sys.stderr, show_percent=True
+    ) as bar:
         while True:
             with session_scope(app.session_factory) as session:
                 job = service.read(service.get_job(session=session, job_id=job_id))
@@ -112,8 +129,12 @@ def _outcome(app: AppContext, job: JobRead) -> dict[str, Any]:
     out: dict[str, Any] = {"job": job.model_dump(mode="json"), "version": None}
     if job.model_version is not None:
         with session_scope(app.session_factory) as session:
-            row = registry.get_version(session=session, machine_id=job.machine_id,
-                                       model_type=job.model_type, version=job.model_version)
+            row = registry.get_version(
+                session=session,
+                machine_id=job.machine_id,
+                model_type=job.model_type,
+                version=job.model_version,
+            )
             out["version"] = registry.read(session, row).model_dump(mode="json")
     return out
 
@@ -122,10 +143,15 @@ def _outcome_text(out: dict[str, Any]) -> str:
     job, version = out["job"], out["version"]
     lines = [_job_line(JobRead.model_validate(job))]
     if version:
-        lines.append(f"version {version['version']} ({', '.join(version['aliases']) or 'no alias'})"
-                     f", fitted in {version['fit_seconds']:.2f} s on {version['training_rows']:,} rows")
-        held = {k: v for k, v in version["metrics_holdout"].items()
-                if isinstance(v, int | float) and not isinstance(v, bool)}
+        lines.append(
+            f"version {version['version']} ({', '.join(version['aliases']) or 'no alias'})"
+            f", fitted in {version['fit_seconds']:.2f} s on {version['training_rows']:,} rows"
+        )
+        held = {
+            k: v
+            for k, v in version["metrics_holdout"].items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
         lines.append("held-out: " + ", ".join(f"{k}={v:.4g}" for k, v in held.items()))
     return "\n".join(lines)
 
@@ -133,8 +159,10 @@ def _outcome_text(out: dict[str, Any]) -> str:
 def _job_line(job: JobRead) -> str:
     extra = f" v{job.model_version}" if job.model_version else ""
     error = f" — {job.error_message}" if job.error_message else ""
-    return (f"job {job.id}: {job.model_type}{extra} for machine {job.machine_id} "
-            f"{job.training_status}{error}")
+    return (
+        f"job {job.id}: {job.model_type}{extra} for machine {job.machine_id} "
+        f"{job.training_status}{error}"
+    )
 
 
 @click.group("jobs")
@@ -149,22 +177,42 @@ def jobs_group() -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @json_option
 @pass_app
-def list_jobs(app: AppContext, machine: str | None, model_type: str | None,
-              status: str | None, limit: int, as_json: bool) -> None:
+def list_jobs(
+    app: AppContext,
+    machine: str | None,
+    model_type: str | None,
+    status: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Training history, newest first."""
     from enms.readings import service as readings
     from enms.training import service
 
     with session_scope(app.session_factory) as session:
-        machine_id = readings.get_machine_by_name(session=session, name=machine).id \
-            if machine else None
-        rows = service.list_jobs(session=session, machine_id=machine_id, model_type=model_type,
-                                 status=status, limit=limit)
-    emit(rows, as_json, lambda rs: "\n".join(
-        f"{j.id:>5}  {j.model_type:<17} machine {j.machine_id:<4} {j.training_status:<10} "
-        f"{(j.progress_stage or ''):<14} {j.created_at:%Y-%m-%d %H:%M}"
-        + (f"  v{j.model_version}" if j.model_version else "")
-        for j in rs) or "no training jobs")
+        machine_id = (
+            readings.get_machine_by_name(session=session, name=machine).id if machine else None
+        )
+        rows = service.list_jobs(
+            session=session,
+            machine_id=machine_id,
+            model_type=model_type,
+            status=status,
+            limit=limit,
+        )
+    emit(
+        rows,
+        as_json,
+        lambda rs: (
+            "\n".join(
+                f"{j.id:>5}  {j.model_type:<17} machine {j.machine_id:<4} {j.training_status:<10} "
+                f"{(j.progress_stage or ''):<14} {j.created_at:%Y-%m-%d %H:%M}"
+                + (f"  v{j.model_version}" if j.model_version else "")
+                for j in rs
+            )
+            or "no training jobs"
+        ),
+    )
 
 
 @jobs_group.command("show")
@@ -190,5 +238,10 @@ def cancel(app: AppContext, job_id: int, as_json: bool) -> None:
 
     with session_scope(app.session_factory, write=True) as session:
         job = service.cancel(session=session, job_id=job_id, clock=app.clock)
-    emit(job, as_json, lambda j: _job_line(j) + (
-        " (will stop at its next stage boundary)" if j.cancel_requested else ""))
+    emit(
+        job,
+        as_json,
+        lambda j: (
+            _job_line(j) + (" (will stop at its next stage boundary)" if j.cancel_requested else "")
+        ),
+    )

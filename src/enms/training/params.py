@@ -12,13 +12,17 @@ from enms.ml.base import EnergyModel
 def accepted(cls: type[EnergyModel]) -> set[str]:
     """Keyword-only parameter names of a model class."""
     return {
-        name for name, p in inspect.signature(cls.__init__).parameters.items()
+        name
+        for name, p in inspect.signature(cls.__init__).parameters.items()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
     }
 
 
 def build_params(
-    cls: type[EnergyModel], *, timezone: str, metadata: dict[str, Any],
+    cls: type[EnergyModel],
+    *,
+    timezone: str,
+    metadata: dict[str, Any],
     overrides: dict[str, Any],
 ) -> dict[str, Any]:
     """The keyword arguments to construct ``cls`` for a machine.

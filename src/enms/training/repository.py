@@ -76,14 +76,20 @@ def recent_durations(session: Session, model_type: str, limit: int = 20) -> list
     return [float(d) for d in rows if d is not None]
 
 
+def running(session: Session) -> list[TrainingJob]:
+    """Every running job."""
+    return list(
+        session.scalars(select(TrainingJob).where(TrainingJob.training_status == "running"))
+    )
+
+
 def stale_running(session: Session, silent_since: datetime) -> list[TrainingJob]:
     """Running jobs whose last heartbeat is older than ``silent_since``."""
     return list(
         session.scalars(
             select(TrainingJob).where(
                 TrainingJob.training_status == "running",
-                func.coalesce(TrainingJob.heartbeat_at, TrainingJob.training_start)
-                < silent_since,
+                func.coalesce(TrainingJob.heartbeat_at, TrainingJob.training_start) < silent_since,
             )
         )
     )

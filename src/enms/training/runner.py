@@ -89,16 +89,15 @@ def _finish(ctx: RunContext, job_id: int, status: str, error: str | None) -> Non
         jobs.finish(session=session, job_id=job_id, status=status, clock=ctx.clock, error=error)
 
 
-def _boundary(
-    ctx: RunContext, job_id: int, stage: str, percent: float, deadline: datetime
-) -> None:
+def _boundary(ctx: RunContext, job_id: int, stage: str, percent: float, deadline: datetime) -> None:
     if ctx.on_stage is not None:
         ctx.on_stage(job_id, stage)
     if ctx.clock.now() >= deadline:
         raise _Stop("timed_out", _timeout_message(ctx.settings))
     with session_scope(ctx.factory, write=True) as session:
-        state = jobs.progress(session=session, job_id=job_id, stage=stage, percent=percent,
-                              clock=ctx.clock)
+        state = jobs.progress(
+            session=session, job_id=job_id, stage=stage, percent=percent, clock=ctx.clock
+        )
     if state.status != "running":
         raise _Stop(None, f"job is {state.status}")
     if state.cancel_requested:
@@ -106,8 +105,10 @@ def _boundary(
 
 
 def _timeout_message(settings: TrainingSettings) -> str:
-    return (f"ran longer than the {settings.timeout_minutes:g}-minute timeout "
-            "(ENMS_TRAINING__TIMEOUT_MINUTES); nothing was registered")
+    return (
+        f"ran longer than the {settings.timeout_minutes:g}-minute timeout "
+        "(ENMS_TRAINING__TIMEOUT_MINUTES); nothing was registered"
+    )
 
 
 def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
@@ -116,8 +117,9 @@ def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
     with session_scope(ctx.factory) as session:
         job = jobs.get_job(session=session, job_id=job_id)
         machine = readings.get_machine(session=session, machine_id=job.machine_id)
-        frame = readings.training_frame(session=session, machine_id=machine.id,
-                                        start=job.data_start, end=job.data_end)
+        frame = readings.training_frame(
+            session=session, machine_id=machine.id, start=job.data_start, end=job.data_end
+        )
         model_type, overrides = job.model_type, dict(job.hyperparameters)
         requested_by, timezone = job.requested_by, machine.timezone
         machine_id, machine_name = machine.id, machine.name
@@ -126,8 +128,11 @@ def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
     cls = get_model_class(model_type)
     params = build_params(cls, timezone=timezone, metadata=metadata, overrides=overrides)
     if len(frame) < 2:
-        raise _Stop("failed", f"machine {machine_name!r} has {len(frame)} readings in the "
-                    "training window; import readings first")
+        raise _Stop(
+            "failed",
+            f"machine {machine_name!r} has {len(frame)} readings in the "
+            "training window; import readings first",
+        )
     split = _holdout_start(frame, ctx.settings.holdout_fraction)
 
     _boundary(ctx, job_id, "fitting", 20.0, deadline)
@@ -137,18 +142,20 @@ def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
 
     _boundary(ctx, job_id, "validating", 70.0, deadline)
     holdout = score(model, frame, start=split)
-    in_sample = score(model, frame[frame.index < split]) if not model_type.startswith(
-        "forecast_") else None
+    in_sample = (
+        score(model, frame[frame.index < split]) if not model_type.startswith("forecast_") else None
+    )
     with session_scope(ctx.factory) as session:
-        current = registry.champion(session=session, machine_id=machine_id,
-                                    model_type=model_type)
+        current = registry.champion(session=session, machine_id=machine_id, model_type=model_type)
         champion_model = artifacts.load_model(current) if current is not None else None
     gain = _gain(champion_model, frame, split, holdout)
 
     _boundary(ctx, job_id, "registering", 90.0, deadline)
     artifact = model.to_bytes()
     new = registry.NewVersion(
-        machine_id=machine_id, model_type=model_type, artifact=artifact,
+        machine_id=machine_id,
+        model_type=model_type,
+        artifact=artifact,
         artifact_sha256=artifacts.sha256_of(artifact),
         hyperparameters=model.get_params() | {"holdout_start": split.isoformat()},
         training_start=frame.index[0].to_pydatetime(),
@@ -157,26 +164,44 @@ def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
         training_data_sha256=_data_hash(frame),
         metrics_in_sample=in_sample.as_dict() if in_sample else {},
         metrics_holdout=holdout.as_dict(),
-        ashrae14=getattr(model, "ashrae14_", None), training_job_id=job_id,
-        fit_seconds=fit_seconds, created_by=requested_by,
+        ashrae14=getattr(model, "ashrae14_", None),
+        training_job_id=job_id,
+        fit_seconds=fit_seconds,
+        created_by=requested_by,
     )
     with session_scope(ctx.factory, write=True) as session:
         state = jobs.state(session=session, job_id=job_id)
         if state.status != "running" or state.cancel_requested:
-            raise _Stop("cancelled" if state.cancel_requested and state.status == "running"
-                        else None, "stopped before registering")
+            raise _Stop(
+                "cancelled" if state.cancel_requested and state.status == "running" else None,
+                "stopped before registering",
+            )
         number = registry.register_version(session=session, new=new, clock=ctx.clock).version
-        jobs.finish(session=session, job_id=job_id, status="completed", clock=ctx.clock,
-                    model_version=number, improvement=gain)
-    log.info("job %s: %s v%s for machine %s in %.1f s", job_id, model_type, number,
-             machine_name, time.perf_counter() - started)
+        jobs.finish(
+            session=session,
+            job_id=job_id,
+            status="completed",
+            clock=ctx.clock,
+            model_version=number,
+            improvement=gain,
+        )
+    log.info(
+        "job %s: %s v%s for machine %s in %.1f s",
+        job_id,
+        model_type,
+        number,
+        machine_name,
+        time.perf_counter() - started,
+    )
     return "completed"
 
 
 def _default_window(frame: pd.DataFrame, start: object, days: int) -> pd.DataFrame:
     if start is not None or frame.empty:
         return frame
-    return frame[frame.index >= frame.index[-1] - pd.Timedelta(days=days) + _interval(frame)]
+    since = frame.index[-1] - pd.Timedelta(days=days) + _interval(frame)
+    kept: pd.DataFrame = frame.loc[frame.index >= since]
+    return kept
 
 
 def _interval(frame: pd.DataFrame) -> pd.Timedelta:
@@ -212,8 +237,7 @@ class _Heartbeat:
         self._job_id = job_id
         self._ctx = ctx
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
         self._deadline = deadline
 
     def start(self) -> None:
@@ -228,9 +252,13 @@ class _Heartbeat:
             try:
                 with session_scope(self._ctx.factory, write=True) as session:
                     if self._ctx.clock.now() >= self._deadline:
-                        jobs.finish(session=session, job_id=self._job_id, status="timed_out",
-                                    clock=self._ctx.clock,
-                                    error=_timeout_message(self._ctx.settings))
+                        jobs.finish(
+                            session=session,
+                            job_id=self._job_id,
+                            status="timed_out",
+                            clock=self._ctx.clock,
+                            error=_timeout_message(self._ctx.settings),
+                        )
                         return
                     jobs.heartbeat(session=session, job_id=self._job_id, clock=self._ctx.clock)
             except Exception:  # the next beat retries; a dead DB is reported by the job itself

@@ -57,10 +57,18 @@ def trigger(
         )
     readings.get_machine(session=session, machine_id=machine_id)
     job = TrainingJob(
-        machine_id=machine_id, model_type=model_type, training_status="pending",
-        trigger_type=trigger_type, trigger_reason=reason, requested_by=requested_by,
-        data_start=window.start, data_end=window.end, created_at=clock.now(),
-        attempts=0, cancel_requested=False, hyperparameters=dict(hyperparameters),
+        machine_id=machine_id,
+        model_type=model_type,
+        training_status="pending",
+        trigger_type=trigger_type,
+        trigger_reason=reason,
+        requested_by=requested_by,
+        data_start=window.start,
+        data_end=window.end,
+        created_at=clock.now(),
+        attempts=0,
+        cancel_requested=False,
+        hyperparameters=dict(hyperparameters),
     )
     try:
         with session.begin_nested():
@@ -69,17 +77,22 @@ def trigger(
     except IntegrityError:
         active = repository.active_job(session, machine_id, model_type)
         return TriggerResult(
-            triggered=False, trigger_type=trigger_type,
-            reason="training already in progress" + (
-                f": job {active.id} is {active.training_status}" if active else ""),
+            triggered=False,
+            trigger_type=trigger_type,
+            reason="training already in progress"
+            + (f": job {active.id} is {active.training_status}" if active else ""),
             training_job_id=active.id if active else None,
             status=active.training_status if active else None,
         )
     job_id = job.id
     after_commit(session, lambda: enqueue(job_id))
     return TriggerResult(
-        triggered=True, trigger_type=trigger_type, reason=reason, training_job_id=job_id,
-        estimated_completion=_estimate(session, model_type, clock), status="pending",
+        triggered=True,
+        trigger_type=trigger_type,
+        reason=reason,
+        training_job_id=job_id,
+        estimated_completion=_estimate(session, model_type, clock),
+        status="pending",
     )
 
 
@@ -104,17 +117,24 @@ def read(job: TrainingJob) -> JobRead:
 
 
 def list_jobs(
-    *, session: Session, machine_id: int | None = None, model_type: str | None = None,
-    status: str | None = None, limit: int = 100,
+    *,
+    session: Session,
+    machine_id: int | None = None,
+    model_type: str | None = None,
+    status: str | None = None,
+    limit: int = 100,
 ) -> list[JobRead]:
     """Jobs, newest first."""
     if model_type is not None:
         check_model_type(model_type)
     if status is not None and status not in (*ACTIVE_STATUSES, *FINAL_STATUSES):
-        raise InvalidInput(f"unknown status {status!r}; choose one of "
-                           f"{', '.join((*ACTIVE_STATUSES, *FINAL_STATUSES))}")
-    rows = repository.list_jobs(session, machine_id=machine_id, model_type=model_type,
-                                status=status, limit=limit)
+        raise InvalidInput(
+            f"unknown status {status!r}; choose one of "
+            f"{', '.join((*ACTIVE_STATUSES, *FINAL_STATUSES))}"
+        )
+    rows = repository.list_jobs(
+        session, machine_id=machine_id, model_type=model_type, status=status, limit=limit
+    )
     return [read(j) for j in rows]
 
 
@@ -122,13 +142,20 @@ def cancel(*, session: Session, job_id: int, clock: Clock) -> JobRead:
     """Cancel a pending job now, or ask a running one to stop at its next stage boundary."""
     job = get_job(session=session, job_id=job_id)
     now = clock.now()
-    if repository.transition(session, job_id, ("pending",), training_status="cancelled",
-                             training_end=now, error_message="cancelled before it started"):
+    if repository.transition(
+        session,
+        job_id,
+        ("pending",),
+        training_status="cancelled",
+        training_end=now,
+        error_message="cancelled before it started",
+    ):
         return read(get_job(session=session, job_id=job_id))
     if repository.transition(session, job_id, ("running",), cancel_requested=True):
         return read(get_job(session=session, job_id=job_id))
-    raise Conflict(f"training job {job_id} already ended ({job.training_status}); "
-                   "nothing to cancel")
+    raise Conflict(
+        f"training job {job_id} already ended ({job.training_status}); nothing to cancel"
+    )
 
 
 @dataclass(frozen=True)
@@ -146,9 +173,17 @@ def claim(*, session: Session, job_id: int, worker: str, clock: Clock) -> bool:
         return False
     now = clock.now()
     return repository.transition(
-        session, job_id, ("pending",), training_status="running", training_start=now,
-        heartbeat_at=now, attempts=job.attempts + 1, worker=worker, progress_stage="queued",
-        progress_percent=0.0, error_message=None,
+        session,
+        job_id,
+        ("pending",),
+        training_status="running",
+        training_start=now,
+        heartbeat_at=now,
+        attempts=job.attempts + 1,
+        worker=worker,
+        progress_stage="queued",
+        progress_percent=0.0,
+        error_message=None,
     )
 
 
@@ -156,8 +191,14 @@ def progress(
     *, session: Session, job_id: int, stage: str, percent: float, clock: Clock
 ) -> JobState:
     """Record progress and a heartbeat; return the job's state for the caller to act on."""
-    repository.transition(session, job_id, ("running",), progress_stage=stage,
-                          progress_percent=percent, heartbeat_at=clock.now())
+    repository.transition(
+        session,
+        job_id,
+        ("running",),
+        progress_stage=stage,
+        progress_percent=percent,
+        heartbeat_at=clock.now(),
+    )
     return state(session=session, job_id=job_id)
 
 
@@ -174,21 +215,33 @@ def state(*, session: Session, job_id: int) -> JobState:
 
 
 def finish(
-    *, session: Session, job_id: int, status: str, clock: Clock, error: str | None = None,
-    model_version: int | None = None, improvement: float | None = None,
+    *,
+    session: Session,
+    job_id: int,
+    status: str,
+    clock: Clock,
+    error: str | None = None,
+    model_version: int | None = None,
+    improvement: float | None = None,
 ) -> bool:
     """``running → status`` with the end time and duration; False if the job already ended."""
     job = get_job(session=session, job_id=job_id)
     now = clock.now()
     started = job.training_start or now
     values: dict[str, object] = {
-        "training_status": status, "training_end": now,
-        "training_duration_seconds": (now - started).total_seconds(), "error_message": error,
+        "training_status": status,
+        "training_end": now,
+        "training_duration_seconds": (now - started).total_seconds(),
+        "error_message": error,
         "heartbeat_at": now,
     }
     if status == "completed":
-        values |= {"model_version": model_version, "performance_improvement": improvement,
-                   "progress_stage": "done", "progress_percent": 100.0}
+        values |= {
+            "model_version": model_version,
+            "performance_improvement": improvement,
+            "progress_stage": "done",
+            "progress_percent": 100.0,
+        }
     return repository.transition(session, job_id, ("running",), **values)
 
 
@@ -203,34 +256,63 @@ class Recovery:
 
 
 def recover(
-    *, session: Session, settings: TrainingSettings, clock: Clock, enqueue: Enqueue
+    *,
+    session: Session,
+    settings: TrainingSettings,
+    clock: Clock,
+    enqueue: Enqueue,
+    worker_is_dead: Callable[[str | None], bool] = lambda _worker: False,
 ) -> Recovery:
     """Time out overdue jobs, requeue (once) or fail jobs whose worker vanished, and
-    re-enqueue old pending jobs whose queue message may have been lost."""
+    re-enqueue old pending jobs whose queue message may have been lost.
+
+    A worker has vanished when its heartbeat is older than ``stale_after_seconds``, or at
+    once when ``worker_is_dead`` says so (a process on this host that no longer exists).
+    """
     now = clock.now()
     silent_since = now - timedelta(seconds=settings.stale_after_seconds)
     # Read before requeueing below, so a job requeued now is not also counted as waiting.
     pending = [j.id for j in repository.waiting(session, silent_since)]
     timed_out = []
-    for job in repository.overdue_running(session, now - timedelta(minutes=settings.timeout_minutes)):
-        if finish(session=session, job_id=job.id, status="timed_out", clock=clock,
-                  error=f"ran longer than the {settings.timeout_minutes:g}-minute timeout "
-                  "(ENMS_TRAINING__TIMEOUT_MINUTES)"):
+    for job in repository.overdue_running(
+        session, now - timedelta(minutes=settings.timeout_minutes)
+    ):
+        if finish(
+            session=session,
+            job_id=job.id,
+            status="timed_out",
+            clock=clock,
+            error=f"ran longer than the {settings.timeout_minutes:g}-minute timeout "
+            "(ENMS_TRAINING__TIMEOUT_MINUTES)",
+        ):
             timed_out.append(job.id)
     requeued, failed = [], []
-    for job in repository.stale_running(session, silent_since):
+    silent = {j.id: j for j in repository.stale_running(session, silent_since)}
+    dead = {j.id: j for j in repository.running(session) if worker_is_dead(j.worker)}
+    for job in (silent | dead).values():
         last = job.heartbeat_at or job.training_start
         if job.attempts < settings.max_attempts:
-            if repository.transition(session, job.id, ("running",), training_status="pending",
-                                     worker=None, progress_stage="requeued",
-                                     progress_percent=0.0,
-                                     error_message=f"worker {job.worker} stopped responding "
-                                     f"(last heartbeat {last:%Y-%m-%d %H:%M:%S} UTC); requeued"):
+            if repository.transition(
+                session,
+                job.id,
+                ("running",),
+                training_status="pending",
+                worker=None,
+                progress_stage="requeued",
+                progress_percent=0.0,
+                error_message=f"worker {job.worker} stopped responding "
+                f"(last heartbeat {last:%Y-%m-%d %H:%M:%S} UTC); requeued",
+            ):
                 requeued.append(job.id)
-        elif finish(session=session, job_id=job.id, status="failed", clock=clock,
-                    error=f"worker {job.worker} stopped responding (last heartbeat "
-                    f"{last:%Y-%m-%d %H:%M:%S} UTC) on attempt {job.attempts} of "
-                    f"{settings.max_attempts}; giving up"):
+        elif finish(
+            session=session,
+            job_id=job.id,
+            status="failed",
+            clock=clock,
+            error=f"worker {job.worker} stopped responding (last heartbeat "
+            f"{last:%Y-%m-%d %H:%M:%S} UTC) on attempt {job.attempts} of "
+            f"{settings.max_attempts}; giving up",
+        ):
             failed.append(job.id)
     for job_id in [*requeued, *pending]:
         after_commit(session, lambda job_id=job_id: enqueue(job_id))  # type: ignore[misc]

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from enms import __version__
 from enms.api.deps import SessionDep
-from enms.readings import service as readings
+from enms.web.overview import plant_overview
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -30,10 +30,17 @@ def _plotly_js() -> Path:
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep) -> HTMLResponse:
-    """The plant overview: every machine with its readings span."""
-    machines = readings.list_machines(session=session)
+    """The plant overview: machines, their champion models, the latest training jobs."""
+    overview = plant_overview(session)
     return templates.TemplateResponse(
-        request, "index.html", {"machines": machines, "version": __version__, "active": "machines"}
+        request,
+        "index.html",
+        {
+            "overview": overview,
+            "machines": [r.machine for r in overview.rows],
+            "version": __version__,
+            "active": "machines",
+        },
     )
 
 

@@ -1,0 +1,134 @@
+"""Linear algebra of the baseline's fit: time-of-week partialling-out and balance-point search.
+
+Pure numpy. The baseline regresses energy on time-of-week levels (group dummies), drivers
+and heating/cooling change-point columns. By Frisch–Waugh–Lovell the dummies are removed by
+subtracting group means, which is a rank-``G`` correction of one Gram matrix; the drivers are
+then partialled out of that Gram matrix with one small solve, and every change-point
+candidate (or pair) is scored from 1×1 and 2×2 blocks of it. No candidate needs its own
+regression; only the chosen model gets standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse, stats
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def group_sums(groups: IntArray, n_groups: int, values: FloatArray) -> FloatArray:
+    """Column sums per group (a sparse one-hot product).
+
+    >>> group_sums(np.array([0, 1, 0]), 2, np.array([[1.0], [2.0], [3.0]])).ravel().tolist()
+    [4.0, 2.0]
+    """
+    n = len(groups)
+    onehot = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(n_groups, n))
+    return np.asarray(onehot @ values, dtype=np.float64)
+
+
+def within_gram(
+    x: FloatArray, groups: IntArray, counts: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Column means, centred group sums and the Gram matrix of group-demeaned ``x``.
+
+    ``gram = Xc'Xc − Σ_g n_g·m_g·m_g'`` equals ``(X − group means)'(X − group means)``;
+    centring first keeps the subtraction well conditioned.
+
+    >>> x = np.array([[1.0], [3.0], [2.0], [6.0]])
+    >>> _, _, g = within_gram(x, np.array([0, 0, 1, 1]), np.array([2.0, 2.0]))
+    >>> g.tolist()
+    [[10.0]]
+    """
+    means = x.mean(axis=0)
+    xc = x - means
+    sums = group_sums(groups, len(counts), xc)
+    gram = xc.T @ xc - sums.T @ (sums / np.maximum(counts, 1.0)[:, None])
+    return means, sums, gram
+
+
+def balance_point_grid(temp: FloatArray, step: float) -> FloatArray:
+    """Candidate balance points: multiples of ``step`` between the 5th and 95th percentile.
+
+    >>> balance_point_grid(np.linspace(0.0, 20.0, 101), 5.0).tolist()
+    [5.0, 10.0, 15.0]
+    """
+    lo, hi = np.quantile(temp, [0.05, 0.95])
+    return np.arange(math.ceil(lo / step) * step, math.floor(hi / step) * step + 1e-9, step)
+
+
+def hinge_columns(temp: FloatArray, grid: FloatArray, min_active: float) -> FloatArray:
+    """Heating columns ``max(0, b − T)`` then cooling columns ``max(0, T − b)`` per grid point.
+
+    A column with fewer than ``min_active`` (fraction) non-zero rows is zeroed, which makes
+    it ineligible in :func:`select_balance_points`.
+    """
+    z = np.hstack(
+        [np.maximum(0.0, grid[None, :] - temp[:, None]), np.maximum(0.0, temp[:, None] - grid)]
+    )
+    active = (z > 0).mean(axis=0) >= min_active
+    z[:, ~active] = 0.0
+    return z
+
+
+def select_balance_points(
+    gram: FloatArray,
+    d_idx: list[int],
+    z0: int,
+    grid: FloatArray,
+    dof0: int,
+    max_pvalue: float,
+) -> tuple[int | None, int | None]:
+    """Pick heating/cooling grid indices by adjusted R² (lowest SSR/dof) from a within-Gram.
+
+    ``gram`` has the target at index 0, drivers at ``d_idx`` and the ``2·len(grid)`` hinge
+    columns from ``z0``; ``dof0`` is ``n`` minus the number of time-of-week levels.
+    Candidates: none, heating only, cooling only, both with heating balance ≤ cooling
+    balance; each slope must be positive and significant at ``max_pvalue`` (CalTRACK).
+    Returns grid indices (``None`` for an absent term).
+    """
+    m = grid.size
+    if m == 0:
+        return None, None
+    zi = np.arange(z0, z0 + 2 * m)
+    a_zz, a_zy, a_yy = gram[np.ix_(zi, zi)], gram[zi, 0], float(gram[0, 0])
+    if d_idx:
+        di = np.asarray(d_idx, dtype=np.intp)
+        a_dz, a_dy = gram[np.ix_(di, zi)], gram[di, 0]
+        sol = np.linalg.solve(gram[np.ix_(di, di)], np.column_stack([a_dy, a_dz]))
+        a_yy -= float(a_dy @ sol[:, 0])
+        a_zy = a_zy - a_dz.T @ sol[:, 0]
+        a_zz = a_zz - a_dz.T @ sol[:, 1:]
+    dof = dof0 - len(d_idx)
+    t_crit = float(stats.t.ppf(1.0 - max_pvalue / 2.0, max(dof - 2, 1)))
+    diag = np.diag(a_zz).copy()
+    valid = diag > 1e-9 * max(float(diag.max()), 1e-300)
+    safe = np.where(valid, diag, 1.0)
+    best: tuple[float, int | None, int | None] = (a_yy / dof, None, None)
+    slope = a_zy / safe
+    ssr1 = a_yy - a_zy * slope
+    t1 = slope / np.sqrt(np.maximum(ssr1, 1e-300) / (dof - 1) / safe)
+    score1 = np.where(valid & (slope > 0) & (t1 > t_crit), ssr1 / (dof - 1), np.inf)
+    j = int(np.argmin(score1))
+    if score1[j] < best[0]:
+        best = (float(score1[j]), j, None) if j < m else (float(score1[j]), None, j - m)
+    hh, cc = np.meshgrid(np.arange(m), np.arange(m, 2 * m), indexing="ij")
+    a, d, b = safe[hh], safe[cc], a_zz[hh, cc]
+    u, v = a_zy[hh], a_zy[cc]
+    det = a * d - b * b
+    ok = valid[hh] & valid[cc] & (grid[:, None] <= grid[None, :]) & (det > 1e-9 * a * d)
+    det = np.where(ok, det, 1.0)
+    beta_h, beta_c = (d * u - b * v) / det, (a * v - b * u) / det
+    ssr2 = a_yy - (beta_h * u + beta_c * v)
+    s2 = np.maximum(ssr2, 1e-300) / (dof - 2)
+    t_h, t_c = beta_h / np.sqrt(s2 * d / det), beta_c / np.sqrt(s2 * a / det)
+    ok &= (beta_h > 0) & (beta_c > 0) & (t_h > t_crit) & (t_c > t_crit)
+    score2 = np.where(ok, ssr2 / (dof - 2), np.inf)
+    bi, bj = np.unravel_index(int(np.argmin(score2)), score2.shape)
+    if score2[bi, bj] < best[0]:
+        best = (float(score2[bi, bj]), int(bi), int(bj))
+    return best[1], best[2]

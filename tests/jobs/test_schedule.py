@@ -1,0 +1,129 @@
+"""Periodic jobs: once per tick across workers, next-run computation, baseline_retrain."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from tests.factories import import_demo_machine
+
+from enms.core.clock import FrozenClock
+from enms.core.config import Settings, TrainingSettings
+from enms.core.db import SessionFactory, session_scope
+from enms.core.errors import InvalidInput
+from enms.core.timewindow import Window
+from enms.jobs import schedule
+from enms.training import service
+from enms.training import tasks as training_tasks
+from enms.training.runner import RunContext, run_job
+
+
+def test_a_tick_runs_once_however_many_workers_fire(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    calls: list[int] = []
+    results: list[Any] = []
+    tick = datetime(2026, 1, 15, 12, 15, tzinfo=UTC)
+    barrier = threading.Barrier(4)
+
+    def body(n: int) -> dict[str, Any]:
+        calls.append(n)
+        return {"worker": n}
+
+    def worker(n: int) -> None:
+        barrier.wait()
+        results.append(
+            schedule.run_once(
+                factory=session_factory,
+                clock=clock,
+                name="training_cleanup",
+                tick=tick,
+                trigger="schedule",
+                body=lambda: body(n),
+            )
+        )
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    ran = [r for r in results if r is not None]
+    assert len(ran) == 1
+    assert ran[0].status == "completed"
+    assert ran[0].result == {"worker": calls[0]}
+    latest = schedule.last_runs(session_factory)["training_cleanup"]
+    assert latest.tick == tick
+
+
+def test_failures_are_recorded_not_raised(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    def broken() -> dict[str, Any]:
+        raise RuntimeError("disk full")
+
+    run = schedule.run_once(
+        factory=session_factory,
+        clock=clock,
+        name="baseline_retrain",
+        tick=clock.now(),
+        trigger="manual",
+        body=broken,
+    )
+    assert run is not None
+    assert (run.status, run.error) == ("failed", "RuntimeError: disk full")
+
+
+def test_next_run_and_bad_cron() -> None:
+    job = schedule.PeriodicJob("baseline_retrain", "0 2 * * 0", "")
+    # 2026-01-15 is a Thursday; the next Sunday 02:00 UTC is the 18th.
+    assert schedule.next_run(job, datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 1, 18, 2, 0, tzinfo=UTC
+    )
+    with pytest.raises(InvalidInput, match="five fields"):
+        schedule.cron_matcher("every sunday")
+    with pytest.raises(InvalidInput, match="cron expression '99 \\* \\* \\* \\*'"):
+        schedule.cron_matcher("99 * * * *")
+
+
+def test_baseline_retrain_retrains_only_old_champions(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        machine_id = import_demo_machine(session, clock).id
+        first = service.trigger(
+            session=session,
+            machine_id=machine_id,
+            model_type="baseline",
+            trigger_type="manual",
+            reason=None,
+            requested_by="test",
+            window=Window(None, None),
+            hyperparameters={},
+            clock=clock,
+            enqueue=lambda _i: None,
+        )
+    assert first.training_job_id is not None
+    run_job(
+        first.training_job_id,
+        RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock),
+    )
+    settings = Settings()
+    queued: list[int] = []
+    young = training_tasks.baseline_retrain(
+        factory=session_factory, settings=settings, clock=clock, enqueue=queued.append
+    )
+    assert young == {"triggered_jobs": [], "already_running": []}
+    clock.advance(timedelta(days=8))
+    old = training_tasks.baseline_retrain(
+        factory=session_factory, settings=settings, clock=clock, enqueue=queued.append
+    )
+    assert len(old["triggered_jobs"]) == 1
+    assert queued == old["triggered_jobs"]
+    with session_scope(session_factory) as session:
+        job = service.get_job(session=session, job_id=queued[0])
+        assert (job.trigger_type, job.requested_by) == ("scheduled", "scheduler")
+        assert job.trigger_reason == "champion v1 is 8 days old"

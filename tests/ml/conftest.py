@@ -1,0 +1,43 @@
+"""Fixtures for the model tests: the synthetic demo plant (generated once) and aggregation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+from enms.demo.generator import SyntheticMachine, generate_plant
+
+Aggregate = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def hourly(readings: pd.DataFrame) -> pd.DataFrame:
+    """15-minute readings to hourly: energy, production and hours summed, temperature
+    averaged, an hour labelled anomalous when any of its readings is."""
+    grouped = readings.resample("1h")
+    return pd.DataFrame(
+        {
+            "energy_kwh": grouped["energy_kwh"].sum(),
+            "outdoor_temp_c": grouped["outdoor_temp_c"].mean(),
+            "production_units": grouped["production_units"].sum(),
+            "operating_hours": grouped["operating_hours"].sum(),
+            "is_anomaly": grouped["is_anomaly"].max().astype(bool),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def plant() -> list[SyntheticMachine]:
+    """The default demo plant: eight machines, 2025, 15-minute readings."""
+    return generate_plant()
+
+
+@pytest.fixture(scope="session")
+def plant_by_type(plant: list[SyntheticMachine]) -> dict[str, SyntheticMachine]:
+    return {m.machine_type: m for m in plant}
+
+
+@pytest.fixture(scope="session")
+def to_hourly() -> Aggregate:
+    return hourly

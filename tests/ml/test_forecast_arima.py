@@ -1,0 +1,124 @@
+"""forecast_arima on the demo plant: skill over seasonal naive, intervals, 15-min data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from enms.demo.generator import SyntheticMachine
+from enms.ml.base import InsufficientData
+from enms.ml.forecast_arima import ArimaForecaster
+from enms.ml.forecasting import evaluate_forecaster
+
+from .conftest import Aggregate
+
+TRAIN = pd.Timedelta(weeks=10)
+EVAL = pd.Timedelta(weeks=4)
+TZ = "Europe/Berlin"
+
+
+@pytest.fixture(scope="module")
+def hourly(
+    plant_by_type: dict[str, SyntheticMachine], to_hourly: Aggregate
+) -> dict[str, pd.DataFrame]:
+    """Hourly readings per machine type (the shared demo plant, aggregated)."""
+    return {kind: to_hourly(m.readings) for kind, m in plant_by_type.items()}
+
+
+def _split(readings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    df = readings.drop(columns="is_anomaly")
+    cut = df.index[0] + TRAIN
+    train = df[df.index < cut]
+    # the evaluation frame carries one week of context before the first scored origin
+    evaluation = df[(df.index >= cut - pd.Timedelta(weeks=1)) & (df.index < cut + EVAL)]
+    return train, evaluation, cut
+
+
+@pytest.mark.parametrize("kind", ["furnace", "boiler", "cnc_line"])
+def test_beats_weekly_seasonal_naive_on_the_demo_plant(
+    hourly: dict[str, pd.DataFrame], kind: str
+) -> None:
+    train, evaluation, cut = _split(hourly[kind])
+    model = ArimaForecaster(timezone=TZ).fit(train)
+    result = evaluate_forecaster(model, evaluation, start=cut, alpha=0.1)
+    assert result.n_origins == 28
+    assert result.overall["skill"] is not None
+    assert result.overall["skill"] > 0.0
+    coverage = result.overall["coverage"]
+    assert coverage is not None
+    assert 0.75 <= coverage <= 0.97
+    assert [b["hours_ahead"] for b in result.by_lead] == [float(h) for h in range(1, 25)]
+
+
+def test_energy_alone_still_beats_seasonal_naive(hourly: dict[str, pd.DataFrame]) -> None:
+    train, evaluation, cut = _split(hourly["furnace"])
+    model = ArimaForecaster(timezone="Europe/Berlin", drivers=()).fit(train)
+    assert model.drivers_ == []
+    result = evaluate_forecaster(model, evaluation, start=cut)
+    assert result.overall["skill"] is not None
+    assert result.overall["skill"] > 0.0
+
+
+def test_fifteen_minute_readings_are_forecast_at_their_own_interval(
+    plant_by_type: dict[str, SyntheticMachine],
+) -> None:
+    machine = plant_by_type["furnace"]
+    df = machine.readings.drop(columns="is_anomaly")
+    cut = df.index[0] + pd.Timedelta(weeks=4)
+    model = ArimaForecaster(timezone=machine.timezone).fit(df[df.index < cut])
+    assert model.horizon_ == 96
+    evaluation = df[
+        (df.index >= cut - pd.Timedelta(weeks=1)) & (df.index < cut + pd.Timedelta(weeks=1))
+    ]
+    forecast = model.forecast(evaluation)
+    assert forecast.index.equals(evaluation.index)
+    assert forecast["step"].max() == 96
+    result = evaluate_forecaster(model, evaluation, start=cut)
+    assert result.overall["skill"] is not None
+    assert result.overall["skill"] > 0.0
+    coverage = result.overall["coverage"]  # intervals are for readings, not hourly means
+    assert coverage is not None
+    assert 0.75 <= coverage <= 0.995
+    assert len(result.by_lead) == 24  # hour-ahead buckets of four 15-min steps
+
+
+def test_interval_holds_the_forecast_and_widens_with_confidence(
+    hourly: dict[str, pd.DataFrame],
+) -> None:
+    train, evaluation, _ = _split(hourly["chiller"])
+    model = ArimaForecaster(timezone="Europe/Berlin").fit(train)
+    point = model.predict(evaluation)
+    narrow = model.predict_interval(evaluation, alpha=0.5)
+    wide = model.predict_interval(evaluation, alpha=0.01)
+    assert point.index.equals(evaluation.index)
+    assert (narrow["lower"] <= point).all()
+    assert (point <= narrow["upper"]).all()
+    assert ((wide["upper"] - wide["lower"]) > (narrow["upper"] - narrow["lower"])).all()
+
+
+def test_less_than_two_weeks_is_insufficient(hourly: dict[str, pd.DataFrame]) -> None:
+    df = hourly["furnace"].iloc[: 10 * 24]
+    with pytest.raises(InsufficientData, match=r"at least 14 days .* weekly seasonality"):
+        ArimaForecaster().fit(df)
+
+
+def test_a_frame_without_a_fitted_driver_is_refused(hourly: dict[str, pd.DataFrame]) -> None:
+    train, evaluation, _ = _split(hourly["furnace"])
+    model = ArimaForecaster().fit(train)
+    assert "production_units" in model.drivers_
+    with pytest.raises(ValueError, match="production_units"):
+        model.predict(evaluation.drop(columns="production_units"))
+
+
+def test_continues_from_the_end_of_training(hourly: dict[str, pd.DataFrame]) -> None:
+    train, evaluation, cut = _split(hourly["furnace"])
+    model = ArimaForecaster().fit(train)
+    after = model.forecast(evaluation[evaluation.index >= cut])
+    # the same targets forecast from a frame that also holds the last training week
+    within = model.forecast(evaluation).loc[after.index]
+    same_origin = after["origin"] == within["origin"]
+    assert same_origin.sum() >= 24 * 27  # all but the partial first block
+    np.testing.assert_allclose(
+        after.loc[same_origin, "forecast"], within.loc[same_origin, "forecast"], rtol=1e-9
+    )
