@@ -52,6 +52,7 @@ for command in (
 def main(argv: list[str] | None = None) -> None:
     """Entry point: domain errors and bad settings become one clear line and exit 1."""
     from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
 
     try:
         code = cli.main(args=argv, prog_name="enms", standalone_mode=False)
@@ -67,7 +68,17 @@ def main(argv: list[str] | None = None) -> None:
             where = ", column ".join(
                 str(problem[k]) for k in ("location", "column") if k in problem
             )
-            click.echo(f"  also: {where}: {problem.get('problem', '')}", err=True)
+            value = f" {problem['value']!r}" if problem.get("value") else ""
+            click.echo(f"  also: {where}:{value} {problem.get('problem', '')}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        reason = str(exc.orig) if exc.orig is not None else str(exc)
+        hint = (
+            " (another enms process held the database's write lock for more than 30 s; try again)"
+            if "locked" in reason
+            else ""
+        )
+        click.echo(f"error: database problem: {reason}{hint}", err=True)
         sys.exit(1)
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -127,3 +127,15 @@ def test_baseline_retrain_retrains_only_old_champions(
         job = service.get_job(session=session, job_id=queued[0])
         assert (job.trigger_type, job.requested_by) == ("scheduled", "scheduler")
         assert job.trigger_reason == "champion v1 is 8 days old"
+
+
+def test_copies_of_a_tick_run_late_share_its_slot() -> None:
+    matches = schedule.cron_matcher("15 * * * *")
+    # Two workers each enqueued the 12:15 tick; one ran it at 12:15:30, the other at 12:17.
+    early = schedule.latest_slot(matches, datetime(2026, 1, 15, 12, 15, 30, tzinfo=UTC))
+    late = schedule.latest_slot(matches, datetime(2026, 1, 15, 12, 17, 2, tzinfo=UTC))
+    assert early == late == datetime(2026, 1, 15, 12, 15, tzinfo=UTC)
+    weekly = schedule.cron_matcher("0 2 * * 0")
+    assert schedule.latest_slot(weekly, datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 1, 11, 2, 0, tzinfo=UTC
+    )

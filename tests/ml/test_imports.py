@@ -13,6 +13,7 @@ def test_ml_and_demo_modules_do_not_import_db_or_web_packages() -> None:
     code = (
         "import json, sys\n"
         "import enms.ml, enms.ml.baseline, enms.ml.anomaly, enms.ml.metrics, enms.ml.registry\n"
+        "import enms.ml.scoring, enms.ml.forecasting\n"
         "import enms.demo.generator\n"
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
     )

@@ -63,7 +63,15 @@ def test_failures_exit_non_zero_naming_the_problem(tmp_path: Path) -> None:
     assert "already exists" in dup.stderr
 
 
-def test_serve_refuses_a_stale_schema_and_prints_the_fix(tmp_path: Path) -> None:
-    result = enms(tmp_path, "serve", "--port", "8999")
-    assert result.returncode == 1
-    assert "run `enms db upgrade`" in result.stderr
+def test_commands_refuse_a_missing_or_stale_database_and_print_the_fix(tmp_path: Path) -> None:
+    missing = enms(tmp_path, "serve", "--port", "8999")
+    assert missing.returncode == 1
+    assert "cli.db does not exist; create it with `enms db upgrade`" in missing.stderr
+    assert not (tmp_path / "cli.db").exists()  # nothing created behind the user's back
+    assert enms(tmp_path, "db", "upgrade", "--revision", "0001").returncode == 0
+    for command in (["serve", "--port", "8999"], ["machines", "list"]):
+        stale = enms(tmp_path, *command)
+        assert stale.returncode == 1
+        assert "is at schema revision 0001" in stale.stderr
+        assert "run `enms db upgrade`" in stale.stderr
+        assert "Traceback" not in stale.stderr

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
+
 import pytest
 from sqlalchemy.orm import Session
 from tests.factories import make_machine
 
 from enms.core.clock import FrozenClock
+from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import Conflict, NotFound
 from enms.ml.base import ArtifactError
 from enms.registry import artifacts, service
@@ -123,3 +127,48 @@ def test_unknown_version_and_type(session: Session, clock: FrozenClock) -> None:
 
     with pytest.raises(InvalidInput, match="unknown model type 'lstm'"):
         service.list_versions(session=session, machine_id=machine.id, model_type="lstm")
+
+
+def test_concurrent_promotions_keep_the_history_a_chain(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    factory = session_factory
+    with session_scope(factory, write=True) as s:
+        machine_id = make_machine(s, clock).id
+        for _ in range(3):
+            _register(s, clock, machine_id)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def promote(version: int) -> None:
+        try:
+            barrier.wait()
+            with session_scope(factory, write=True) as s:
+                service.promote(
+                    session=s,
+                    machine_id=machine_id,
+                    model_type="baseline",
+                    version=version,
+                    actor=f"user{version}",
+                    reason=None,
+                    clock=clock,
+                )
+        except BaseException as exc:  # collected below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=promote, args=(v,)) for v in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with session_scope(factory) as s:
+        moves = [
+            (e.from_version, e.to_version)
+            for e in service.alias_history(session=s, machine_id=machine_id, model_type="baseline")
+            if e.alias == "champion"
+        ]
+    assert moves[0] == (None, 1)
+    for (_, before), (after_from, _) in itertools.pairwise(moves):
+        assert after_from == before  # each move records the champion it really replaced
+    assert {to for _, to in moves[1:]} == {2, 3}

@@ -119,13 +119,14 @@ def test_scheduler_lists_jobs_and_runs_one_now(client: TestClient) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         cleanup = {j["name"]: j for j in client.get(f"{API}/scheduler/jobs").json()}
-        if cleanup["training_cleanup"]["last_status"]:
+        if cleanup["training_cleanup"]["last_status"] not in (None, "running"):
             break
         time.sleep(0.1)  # polling the worker thread
     assert cleanup["training_cleanup"]["last_status"] == "completed"
     assert cleanup["training_cleanup"]["last_result"] == {
         "requeued": [],
         "failed": [],
+        "cancelled": [],
         "timed_out": [],
         "reenqueued_pending": [],
     }

@@ -232,3 +232,84 @@ def test_recovery_requeues_a_silent_job_once_then_fails_it(
     assert error is not None
     assert "stopped responding" in error
     assert "attempt 2 of 2" in error
+
+
+def test_a_worker_presumed_dead_cannot_register_after_another_took_over(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    settings = TrainingSettings(stale_after_seconds=60)
+    job_id = _trigger(session_factory, clock, machine_id).training_job_id
+    assert job_id is not None
+    outcomes: dict[str, str] = {}
+
+    def stall_then_get_replaced(jid: int, stage: str) -> None:
+        if stage != "validating" or "second" in outcomes:
+            return
+        # Worker A stalls past the stale limit: recovery requeues its job, worker B runs it.
+        clock.advance(timedelta(seconds=61))
+        with session_scope(session_factory, write=True) as session:
+            assert service.recover(
+                session=session, settings=settings, clock=clock, enqueue=lambda _i: None
+            ).requeued == [jid]
+        second = RunContext(
+            factory=session_factory, settings=settings, clock=clock, worker="host-b:2"
+        )
+        outcomes["second"] = run_job(jid, second)
+
+    first = RunContext(
+        factory=session_factory,
+        settings=settings,
+        clock=clock,
+        worker="host-a:1",
+        on_stage=stall_then_get_replaced,
+    )
+    outcomes["first"] = run_job(job_id, first)
+    assert outcomes == {"second": "completed", "first": "stopped"}
+    with session_scope(session_factory) as session:
+        job = service.get_job(session=session, job_id=job_id)
+        assert (job.training_status, job.attempts, job.model_version) == ("completed", 2, 1)
+        assert job.worker is not None
+        assert job.worker.startswith("host-b:2")
+    assert _versions(session_factory) == 1
+
+
+def test_a_lost_job_that_was_asked_to_cancel_ends_cancelled(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    job_id = _trigger(session_factory, clock, machine_id).training_job_id
+    assert job_id is not None
+    with session_scope(session_factory, write=True) as session:
+        service.claim(session=session, job_id=job_id, worker="w1", clock=clock)
+        service.cancel(session=session, job_id=job_id, clock=clock)
+    clock.advance(timedelta(minutes=5))
+    with session_scope(session_factory, write=True) as session:
+        done = service.recover(
+            session=session, settings=TrainingSettings(), clock=clock, enqueue=lambda _i: None
+        )
+    assert (done.cancelled, done.requeued) == ([job_id], [])
+    assert _status(session_factory, job_id)[0] == "cancelled"
+
+
+def test_unknown_hyperparameters_are_refused_at_trigger(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    from enms.core.errors import InvalidInput
+
+    with (
+        pytest.raises(InvalidInput, match=r"unknown hyperparameter\(s\) \['nonsense'\]"),
+        session_scope(session_factory, write=True) as session,
+    ):
+        service.trigger(
+            session=session,
+            machine_id=machine_id,
+            model_type="baseline",
+            trigger_type="manual",
+            reason=None,
+            requested_by="t",
+            window=Window(None, None),
+            hyperparameters={"nonsense": 5},
+            clock=clock,
+            enqueue=lambda _i: None,
+        )
+    with session_scope(session_factory) as session:
+        assert service.list_jobs(session=session) == []

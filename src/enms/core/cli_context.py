@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
+from enms.core import schema
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings, get_settings
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory
+from enms.core.errors import SchemaOutOfDate
 
 
 @dataclass
@@ -26,6 +30,8 @@ class AppContext:
 
     overrides: dict[str, Any] = field(default_factory=dict)
     clock: Clock = field(default_factory=SystemClock)
+    #: Commands that create or migrate the schema (`enms db …`) turn this off.
+    require_schema: bool = True
     _settings: Settings | None = None
     _engine: Engine | None = None
     _factory: SessionFactory | None = None
@@ -41,7 +47,12 @@ class AppContext:
     def engine(self) -> Engine:
         """The database engine for ``settings.database_url``."""
         if self._engine is None:
-            self._engine = create_db_engine(self.settings.database_url)
+            url = self.settings.database_url
+            if self.require_schema:
+                _refuse_missing_sqlite_file(url)
+            self._engine = create_db_engine(url)
+            if self.require_schema:
+                schema.require_current(self._engine)
         return self._engine
 
     @property
@@ -50,6 +61,18 @@ class AppContext:
         if self._factory is None:
             self._factory = create_session_factory(self.engine)
         return self._factory
+
+
+def _refuse_missing_sqlite_file(url: str) -> None:
+    """Say how to create the database instead of silently creating an empty file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not Path(parsed.database).exists():
+        raise SchemaOutOfDate(
+            f"the database file {parsed.database} does not exist; create it with "
+            "`enms db upgrade` (or set ENMS_DATABASE_URL to the one you meant)"
+        )
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

@@ -9,8 +9,10 @@ from enms.core.cli_context import AppContext, emit, json_option, pass_app
 
 
 @click.group("db")
-def db_group() -> None:
+@pass_app
+def db_group(app: AppContext) -> None:
     """Create or upgrade the database schema."""
+    app.require_schema = False
 
 
 @db_group.command("upgrade")

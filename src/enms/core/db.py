@@ -7,6 +7,7 @@ the work commits through :func:`session_scope`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 SessionFactory = sessionmaker[Session]
 IMMEDIATE_OPTION = "enms_begin_immediate"
 _AFTER_COMMIT = "enms_after_commit"
@@ -89,7 +91,12 @@ def session_scope(factory: SessionFactory, *, write: bool = False) -> Iterator[S
         callbacks = session.info.pop(_AFTER_COMMIT, [])
         session.close()
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:  # the unit of work is committed; whoever relies on the
+            # callback must also recover without it (e.g. a lost enqueue is redone by
+            # the training watchdog), so report it and go on.
+            log.exception("after-commit callback %r failed", callback)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

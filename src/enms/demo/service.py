@@ -7,12 +7,12 @@ so the demo exercises what users run.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, select
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy import Engine
 
 from enms.core import schema
 from enms.core.clock import Clock
@@ -37,18 +37,19 @@ class DemoSummary:
 
 
 def is_demo_database(path: Path) -> bool:
-    """True when ``path`` is an enms database marked as a demo."""
-    engine = create_db_engine(f"sqlite:///{path}")
+    """True when ``path`` is an enms database marked as a demo (opened read-only: a file
+    that turns out not to be ours is left exactly as it was)."""
     try:
-        if "instance_info" not in inspect(engine).get_table_names():
-            return False
-        with engine.connect() as conn:
-            kind = conn.scalar(select(InstanceInfo.value).where(InstanceInfo.key == "kind"))
-        return kind == DEMO_KIND
-    except DatabaseError:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute("SELECT value FROM instance_info WHERE key = 'kind'").fetchone()
+    except sqlite3.Error:
         return False
     finally:
-        engine.dispose()
+        conn.close()
+    return row is not None and row[0] == DEMO_KIND
 
 
 def prepare_file(path: Path) -> None:

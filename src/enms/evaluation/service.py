@@ -8,7 +8,7 @@ readings before each origin, so the readings just before the window are loaded t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -100,9 +100,7 @@ def evaluate(
 
 
 def _refuse_training_overlap(row: ModelVersion, window: Window) -> None:
-    trained_from = row.training_start
-    holdout = row.hyperparameters.get("holdout_start")
-    trained_to = datetime.fromisoformat(holdout) if holdout else row.training_end
+    trained_from, trained_to = row.training_start, row.training_end
     assert window.start is not None
     assert window.end is not None
     if trained_from and trained_to and window.start < trained_to and window.end > trained_from:

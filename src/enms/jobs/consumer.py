@@ -12,8 +12,7 @@ from typing import Any
 from huey.consumer import Consumer
 
 from enms.jobs import runtime
-from enms.jobs.tasks import enqueue_training
-from enms.training import tasks as training_tasks
+from enms.jobs.watchdog import Watchdog, sweep
 
 log = logging.getLogger(__name__)
 #: Longest pause between polls of an idle SQLite queue (Huey's default of 10 s would leave a
@@ -30,16 +29,27 @@ class _ThreadConsumer(Consumer):  # type: ignore[misc]
 
 def startup_recovery(rt: runtime.Runtime) -> dict[str, Any]:
     """Recover jobs whose worker died before this process started."""
-    done = training_tasks.training_cleanup(
-        factory=rt.factory, settings=rt.settings, clock=rt.clock, enqueue=enqueue_training
-    )
+    done = sweep(rt)
     if any(done.values()):
         log.warning("start-up recovery of training jobs: %s", done)
     return done
 
 
-def start_in_process(rt: runtime.Runtime, *, periodic: bool = True) -> Consumer:
-    """Start worker threads (and the periodic scheduler) in this process; returns the consumer."""
+class InProcess:
+    """The consumer threads and watchdog running inside `enms serve`."""
+
+    def __init__(self, consumer: Consumer, watchdog: Watchdog) -> None:
+        self.consumer = consumer
+        self.watchdog = watchdog
+
+    def stop(self, *, graceful: bool = False) -> None:
+        """Stop the watchdog and the consumer."""
+        self.watchdog.stop()
+        self.consumer.stop(graceful=graceful)
+
+
+def start_in_process(rt: runtime.Runtime, *, periodic: bool = True) -> InProcess:
+    """Start worker threads, the periodic scheduler and the watchdog in this process."""
     consumer = _ThreadConsumer(
         rt.huey,
         workers=rt.settings.queue.workers,
@@ -49,7 +59,7 @@ def start_in_process(rt: runtime.Runtime, *, periodic: bool = True) -> Consumer:
         max_delay=MAX_POLL_DELAY,
     )
     consumer.start()
-    return consumer
+    return InProcess(consumer, Watchdog(rt).start())
 
 
 def run_worker(rt: runtime.Runtime, *, workers: int | None = None) -> None:

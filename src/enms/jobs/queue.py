@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from huey import Huey, RedisHuey, SqliteHuey
+from sqlalchemy.engine import make_url
 
 from enms.core.config import Settings
 from enms.core.errors import InvalidInput
@@ -29,8 +30,13 @@ def build_huey(settings: Settings) -> Huey:
 def embedded_queue_path(settings: Settings) -> Path:
     """The SQLite queue file, one per database: a queue never hands one database's job ids to
     a server of another (the demo and a real plant may share a data directory)."""
-    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
-    return Path(settings.data_dir) / f"queue-{digest}.sqlite3"
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # The same file however it is spelt (relative, absolute, via a symlink).
+        url = url.set(database=str(Path(url.database).resolve()))
+    identity = url.render_as_string(hide_password=True)
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return Path(settings.data_dir).resolve() / f"queue-{digest}.sqlite3"
 
 
 def is_embedded(settings: Settings) -> bool:

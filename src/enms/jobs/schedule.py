@@ -98,6 +98,22 @@ def next_run(job: PeriodicJob, after: datetime) -> datetime | None:
     return None
 
 
+def latest_slot(matches: Callable[[datetime], bool], now: datetime) -> datetime:
+    """The latest minute at or before ``now`` that the schedule matches (``now``'s minute if
+    none within a year, which cannot happen for a valid five-field expression).
+
+    >>> from datetime import UTC
+    >>> latest_slot(cron_matcher("15 * * * *"), datetime(2026, 1, 1, 3, 20, 5, tzinfo=UTC))
+    datetime.datetime(2026, 1, 1, 3, 15, tzinfo=datetime.timezone.utc)
+    """
+    moment = now.replace(second=0, microsecond=0)
+    for _ in range(366 * 24 * 60):
+        if matches(moment.replace(tzinfo=None)):
+            return moment
+        moment -= timedelta(minutes=1)
+    return now.replace(second=0, microsecond=0)
+
+
 def run_once(
     *,
     factory: SessionFactory,

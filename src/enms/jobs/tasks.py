@@ -50,28 +50,32 @@ def enqueue_periodic_on(huey: Huey, name: str) -> None:
     huey.enqueue(_registered[id(huey)].run_periodic.s(name, None))
 
 
-def _bodies() -> dict[str, Callable[..., dict[str, Any]]]:
+def _bodies(rt: runtime.Runtime) -> dict[str, Callable[[], dict[str, Any]]]:
+    enqueue = enqueue_training_on(rt.huey)
     return {
-        "training_cleanup": training_tasks.training_cleanup,
-        "baseline_retrain": training_tasks.baseline_retrain,
+        "training_cleanup": lambda: training_tasks.training_cleanup(
+            factory=rt.factory,
+            settings=rt.settings,
+            clock=rt.clock,
+            enqueue=enqueue,
+            queue_is_empty=rt.huey.pending_count() == 0,
+        ),
+        "baseline_retrain": lambda: training_tasks.baseline_retrain(
+            factory=rt.factory, settings=rt.settings, clock=rt.clock, enqueue=enqueue
+        ),
     }
 
 
 def run_periodic_job(name: str, tick: datetime | None) -> dict[str, Any] | None:
     """Run periodic job ``name`` for ``tick`` (None: a manual run, keyed by the current time)."""
     rt = runtime.current()
-    body = _bodies()[name]
-    now = rt.clock.now()
-    key = tick or now
     run = schedule.run_once(
         factory=rt.factory,
         clock=rt.clock,
         name=name,
-        tick=key,
+        tick=tick or rt.clock.now(),
         trigger="schedule" if tick else "manual",
-        body=lambda: body(
-            factory=rt.factory, settings=rt.settings, clock=rt.clock, enqueue=enqueue_training
-        ),
+        body=_bodies(rt)[name],
     )
     return None if run is None else run.result
 
@@ -94,18 +98,21 @@ def register_tasks(huey: Huey, settings: Settings) -> TaskSet:
     )
     for job in schedule.periodic_jobs(settings):
         huey.periodic_task(job.matcher(), name=f"enms.periodic.{job.name}")(
-            _periodic_body(job.name)
+            _periodic_body(job.name, job.cron)
         )
     _registered[id(huey)] = taskset
     return taskset
 
 
-def _periodic_body(name: str) -> Callable[[], None]:
+def _periodic_body(name: str, cron: str) -> Callable[[], None]:
+    matches = schedule.cron_matcher(cron)
+
     def tick() -> None:
         rt = runtime.current()
-        # The schedule matched this minute; all workers that fire for it share its key.
-        now = rt.clock.now().replace(second=0, microsecond=0)
-        run_periodic_job(name, now)
+        # Key the run by the schedule slot it belongs to (the latest matching minute), not by
+        # when a worker got round to it: every worker's copy of this tick shares the key.
+        slot = schedule.latest_slot(matches, rt.clock.now())
+        run_periodic_job(name, slot)
 
     tick.__name__ = f"periodic_{name}"
     return tick

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidFile, InvalidInput
 from enms.core.timewindow import Window
 from enms.readings import parsing, service
@@ -53,18 +56,35 @@ def list_machines(session: SessionDep) -> list[MachineRead]:
     },
 )
 async def import_readings(
-    machine_id: int, request: Request, session: SessionDep, settings: SettingsDep
+    machine_id: int, request: Request, settings: SettingsDep
 ) -> ImportSummary:
     """Import readings: a JSON batch, a CSV body (text/csv) or a CSV file upload (``file``).
 
     The whole batch is validated first; one bad row rejects it with the line, column and
     problem, and nothing is written. Known timestamps are updated, new ones inserted.
     """
-    machine = service.get_machine(session=session, machine_id=machine_id)
-    parsed = await _parse_body(request, settings.imports.max_upload_mb)
-    return service.import_readings(
-        session=session, machine=machine, parsed=parsed, batch_size=settings.imports.batch_size
-    )
+    # The body is received without holding a transaction; parsing and writing run on a
+    # worker thread (not the event loop), and the write transaction opens only once the
+    # batch is known to be valid, so a slow upload never holds the database's write lock.
+    body = await _read_body(request, settings.imports.max_upload_mb)
+    factory: SessionFactory = request.app.state.session_factory
+    return await run_in_threadpool(_import, factory, machine_id, body, settings.imports.batch_size)
+
+
+def _import(
+    factory: SessionFactory,
+    machine_id: int,
+    body: Callable[[], parsing.ParsedReadings],
+    batch_size: int,
+) -> ImportSummary:
+    with session_scope(factory) as session:
+        service.get_machine(session=session, machine_id=machine_id)  # 404 before parsing
+    parsed = body()
+    with session_scope(factory, write=True) as session:
+        machine = service.get_machine(session=session, machine_id=machine_id)
+        return service.import_readings(
+            session=session, machine=machine, parsed=parsed, batch_size=batch_size
+        )
 
 
 @router.get("/machines/{machine_id}/readings")
@@ -83,7 +103,8 @@ def get_readings(
     )
 
 
-async def _parse_body(request: Request, max_mb: int) -> parsing.ParsedReadings:
+async def _read_body(request: Request, max_mb: int) -> Callable[[], parsing.ParsedReadings]:
+    """Receive the body; return the (blocking) parse to run off the event loop."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = max_mb * 1024 * 1024
     if content_type == "multipart/form-data":
@@ -91,24 +112,28 @@ async def _parse_body(request: Request, max_mb: int) -> parsing.ParsedReadings:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InvalidInput("multipart upload must carry the CSV in a field named 'file'")
-        data = await upload.read(limit + 1)
-        return parsing.parse_csv(_within(data, limit))
+        data = _within(await upload.read(limit + 1), limit)
+        return lambda: parsing.parse_csv(data)
     body = _within(await request.body(), limit)
     if content_type in ("text/csv", "text/plain", "application/csv"):
-        return parsing.parse_csv(body)
+        return lambda: parsing.parse_csv(body)
     if content_type == "application/json":
-        try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
-        records = document.get("readings") if isinstance(document, dict) else document
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise InvalidInput('expected {"readings": [{"timestamp": …, "energy_kwh": …}, …]}')
-        return parsing.parse_records(records)
+        return lambda: parsing.parse_records(_records(body))
     raise InvalidInput(
         f"unsupported content type {content_type or '(none)'!r}: send application/json, "
         "text/csv or a multipart form with a 'file' field"
     )
+
+
+def _records(body: bytes) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
+    records = document.get("readings") if isinstance(document, dict) else document
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise InvalidInput('expected {"readings": [{"timestamp": …, "energy_kwh": …}, …]}')
+    return records
 
 
 def _within(data: bytes, limit: int) -> bytes:

@@ -46,7 +46,7 @@ def add(
     from enms.readings import service
 
     data = _validated(name=name, machine_type=machine_type, timezone=timezone, metadata=meta)
-    with session_scope(app.session_factory) as session:
+    with session_scope(app.session_factory, write=True) as session:
         machine = service.create_machine(session=session, data=data, clock=app.clock)
     emit(machine, as_json, lambda m: f"added machine {m.name!r} (id {m.id}, {m.machine_type})")
 
@@ -110,8 +110,10 @@ def import_readings(app: AppContext, file: Path, machine: str, as_json: bool) ->
         raise InvalidFile(f"cannot read {file}: {exc.strerror}") from exc
     settings = app.settings
     with session_scope(app.session_factory) as session:
+        service.get_machine_by_name(session=session, name=machine)  # fail fast on a typo
+    parsed = parsing.parse_csv(data)
+    with session_scope(app.session_factory, write=True) as session:
         target = service.get_machine_by_name(session=session, name=machine)
-        parsed = parsing.parse_csv(data)
         total = len(parsed.frame)
         # On stderr, so --json output stays one document; click draws only the label when
         # stderr is not a terminal.

@@ -84,9 +84,10 @@ def show(
         lambda v: "\n".join(
             [
                 _line(v),
-                f"  trained on {v.training_rows:,} rows "
-                f"{v.training_start:%Y-%m-%d} .. {v.hyperparameters.get('holdout_start', '')[:10]}"
-                if v.training_start and v.training_rows
+                f"  trained on {v.training_rows:,} readings, {v.training_start:%Y-%m-%d %H:%M} .. "
+                f"{v.training_end:%Y-%m-%d %H:%M} UTC (validated on the last "
+                f"{str(v.metrics_holdout.get('n', '?')).removesuffix('.0')} before refitting)"
+                if v.training_start and v.training_end and v.training_rows
                 else "",
                 f"  ASHRAE 14: {v.ashrae14}" if v.ashrae14 else "",
             ]

@@ -40,15 +40,17 @@ def version(session: Session, machine_id: int, model_type: str, number: int) -> 
     )
 
 
-def alias(session: Session, machine_id: int, model_type: str, name: str) -> ModelAlias | None:
-    """The alias row ``name`` of (machine, model type)."""
-    return session.scalar(
-        select(ModelAlias).where(
-            ModelAlias.machine_id == machine_id,
-            ModelAlias.model_type == model_type,
-            ModelAlias.alias == name,
-        )
+def alias(
+    session: Session, machine_id: int, model_type: str, name: str, *, lock: bool = False
+) -> ModelAlias | None:
+    """The alias row ``name`` of (machine, model type); ``lock`` holds it (PostgreSQL row
+    lock; SQLite write transactions are serialised already) until the transaction ends."""
+    query = select(ModelAlias).where(
+        ModelAlias.machine_id == machine_id,
+        ModelAlias.model_type == model_type,
+        ModelAlias.alias == name,
     )
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def aliases_by_version(session: Session, machine_id: int, model_type: str) -> dict[int, list[str]]:
@@ -74,7 +76,7 @@ def alias_events(session: Session, machine_id: int, model_type: str) -> list[Aud
                 AuditLog.machine_id == machine_id,
                 AuditLog.entity_id == model_type,
             )
-            .order_by(AuditLog.at, AuditLog.id)
+            .order_by(AuditLog.id)
         )
     )
 

@@ -142,6 +142,9 @@ def promote(
     row = get_version(
         session=session, machine_id=machine_id, model_type=model_type, version=version
     )
+    # Lock the champion alias first, so concurrent promotions queue up and each records
+    # the version it really replaced.
+    repository.alias(session, machine_id, model_type, CHAMPION, lock=True)
     current = champion(session=session, machine_id=machine_id, model_type=model_type)
     if current is not None and current.id == row.id:
         raise Conflict(f"version {version} is already the {model_type} champion")
@@ -164,6 +167,7 @@ def rollback(
 ) -> VersionRead:
     """Move the champion back to the one before it in the alias history."""
     check_model_type(model_type)
+    repository.alias(session, machine_id, model_type, CHAMPION, lock=True)
     stack: list[int] = []
     for event in repository.alias_events(session, machine_id, model_type):
         if event.details.get("alias") != CHAMPION:
@@ -212,7 +216,7 @@ def _move_alias(
     clock: Clock,
 ) -> None:
     now = clock.now()
-    alias = repository.alias(session, row.machine_id, row.model_type, name)
+    alias = repository.alias(session, row.machine_id, row.model_type, name, lock=True)
     previous = session.get(ModelVersion, alias.model_version_id) if alias else None
     if alias is None:
         session.add(

@@ -28,15 +28,24 @@ def active_job(session: Session, machine_id: int, model_type: str) -> TrainingJo
 
 
 def transition(
-    session: Session, job_id: int, from_statuses: tuple[str, ...], **values: Any
+    session: Session,
+    job_id: int,
+    from_statuses: tuple[str, ...],
+    *,
+    owner: str | None = None,
+    not_cancelled: bool = False,
+    **values: Any,
 ) -> bool:
-    """Apply ``values`` if the job is in one of ``from_statuses``; True when it was."""
-    result = session.execute(
-        update(TrainingJob)
-        .where(TrainingJob.id == job_id, TrainingJob.training_status.in_(from_statuses))
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    """Apply ``values`` if the job is in one of ``from_statuses`` (and, when given, still held
+    by worker ``owner``, and not asked to cancel); True when it was."""
+    query = update(TrainingJob).where(
+        TrainingJob.id == job_id, TrainingJob.training_status.in_(from_statuses)
     )
+    if owner is not None:
+        query = query.where(TrainingJob.worker == owner)
+    if not_cancelled:
+        query = query.where(TrainingJob.cancel_requested.is_(False))
+    result = session.execute(query.values(**values).execution_options(synchronize_session=False))
     session.expire_all()
     assert isinstance(result, CursorResult)
     return result.rowcount == 1

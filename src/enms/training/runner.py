@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 StageHook = Callable[[int, str], None]
 
 
+class _Lost(Exception):
+    """The job was cancelled, timed out or handed to another worker while registering."""
+
+
 class _Stop(Exception):
     """The job must stop at this boundary; ``status`` says how it ends (None: already ended)."""
 
@@ -64,42 +68,82 @@ def run_job(job_id: int, ctx: RunContext) -> str:
     with session_scope(ctx.factory, write=True) as session:
         if not jobs.claim(session=session, job_id=job_id, worker=worker, clock=ctx.clock):
             return "skipped"
-    deadline = ctx.clock.now() + timedelta(minutes=ctx.settings.timeout_minutes)
-    beat = _Heartbeat(job_id, ctx, deadline)
+    run = _Run(job_id, worker, ctx.clock.now() + timedelta(minutes=ctx.settings.timeout_minutes))
+    beat = _Heartbeat(run, ctx)
     beat.start()
     try:
-        return _stages(job_id, ctx, deadline)
+        return _stages(run, ctx)
+    except _Lost:
+        return _settle_lost(ctx, run)
     except _Stop as stop:
         if stop.status is not None:
-            _finish(ctx, job_id, stop.status, str(stop))
+            _finish(ctx, run, stop.status, str(stop))
         return stop.status or "stopped"
     except (ModelError, DomainError) as exc:
-        _finish(ctx, job_id, "failed", str(exc))
+        _finish(ctx, run, "failed", str(exc))
         return "failed"
     except Exception as exc:  # a bug must still end the job, with its cause
         log.exception("training job %s crashed", job_id)
-        _finish(ctx, job_id, "failed", f"{type(exc).__name__}: {exc}")
+        _finish(ctx, run, "failed", f"{type(exc).__name__}: {exc}")
         return "failed"
     finally:
         beat.stop()
 
 
-def _finish(ctx: RunContext, job_id: int, status: str, error: str | None) -> None:
+@dataclass(frozen=True)
+class _Run:
+    """One attempt at a job: which job, which worker holds it, when it must be done."""
+
+    job_id: int
+    worker: str
+    deadline: datetime
+
+
+def _finish(ctx: RunContext, run: _Run, status: str, error: str | None) -> None:
     with session_scope(ctx.factory, write=True) as session:
-        jobs.finish(session=session, job_id=job_id, status=status, clock=ctx.clock, error=error)
+        jobs.finish(
+            session=session,
+            job_id=run.job_id,
+            status=status,
+            clock=ctx.clock,
+            error=error,
+            worker=run.worker,
+        )
 
 
-def _boundary(ctx: RunContext, job_id: int, stage: str, percent: float, deadline: datetime) -> None:
+def _settle_lost(ctx: RunContext, run: _Run) -> str:
+    """The registration lost its race (and was rolled back): end the job if it is still ours."""
+    with session_scope(ctx.factory, write=True) as session:
+        state = jobs.state(session=session, job_id=run.job_id)
+        if state.held_by(run.worker) and state.cancel_requested:
+            jobs.finish(
+                session=session,
+                job_id=run.job_id,
+                status="cancelled",
+                clock=ctx.clock,
+                error="cancelled while registering; nothing was registered",
+                worker=run.worker,
+            )
+            return "cancelled"
+    return "stopped"
+
+
+def _boundary(ctx: RunContext, run: _Run, stage: str, percent: float) -> None:
     if ctx.on_stage is not None:
-        ctx.on_stage(job_id, stage)
-    if ctx.clock.now() >= deadline:
+        ctx.on_stage(run.job_id, stage)
+    if ctx.clock.now() >= run.deadline:
         raise _Stop("timed_out", _timeout_message(ctx.settings))
     with session_scope(ctx.factory, write=True) as session:
         state = jobs.progress(
-            session=session, job_id=job_id, stage=stage, percent=percent, clock=ctx.clock
+            session=session,
+            job_id=run.job_id,
+            worker=run.worker,
+            stage=stage,
+            percent=percent,
+            clock=ctx.clock,
         )
-    if state.status != "running":
-        raise _Stop(None, f"job is {state.status}")
+    if not state.held_by(run.worker):
+        raise _Stop(None, f"job is {state.status} (held by {state.worker})")
     if state.cancel_requested:
         raise _Stop("cancelled", f"cancelled during {stage}; nothing was registered")
 
@@ -111,9 +155,10 @@ def _timeout_message(settings: TrainingSettings) -> str:
     )
 
 
-def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
+def _stages(run: _Run, ctx: RunContext) -> str:
+    job_id = run.job_id
     started = time.perf_counter()
-    _boundary(ctx, job_id, "loading data", 5.0, deadline)
+    _boundary(ctx, run, "loading data", 5.0)
     with session_scope(ctx.factory) as session:
         job = jobs.get_job(session=session, job_id=job_id)
         machine = readings.get_machine(session=session, machine_id=job.machine_id)
@@ -135,56 +180,62 @@ def _stages(job_id: int, ctx: RunContext, deadline: datetime) -> str:
         )
     split = _holdout_start(frame, ctx.settings.holdout_fraction)
 
-    _boundary(ctx, job_id, "fitting", 20.0, deadline)
-    fit_started = time.perf_counter()
-    model = cls(**params).fit(frame[frame.index < split])
-    fit_seconds = time.perf_counter() - fit_started
+    _boundary(ctx, run, "fitting", 20.0)
+    candidate = cls(**params).fit(frame[frame.index < split])
 
-    _boundary(ctx, job_id, "validating", 70.0, deadline)
-    holdout = score(model, frame, start=split)
-    in_sample = (
-        score(model, frame[frame.index < split]) if not model_type.startswith("forecast_") else None
-    )
+    _boundary(ctx, run, "validating", 50.0)
+    holdout = score(candidate, frame, start=split)
     with session_scope(ctx.factory) as session:
         current = registry.champion(session=session, machine_id=machine_id, model_type=model_type)
         champion_model = artifacts.load_model(current) if current is not None else None
     gain = _gain(champion_model, frame, split, holdout)
 
-    _boundary(ctx, job_id, "registering", 90.0, deadline)
+    # Validated, the model is fitted again on the whole window, so the version in service
+    # has seen every season and the newest readings (CalTRACK's full-year baseline).
+    _boundary(ctx, run, "refitting", 65.0)
+    fit_started = time.perf_counter()
+    model = cls(**params).fit(frame)
+    fit_seconds = time.perf_counter() - fit_started
+    in_sample = None if model_type.startswith("forecast_") else score(model, frame)
+
+    _boundary(ctx, run, "registering", 90.0)
     artifact = model.to_bytes()
     new = registry.NewVersion(
         machine_id=machine_id,
         model_type=model_type,
         artifact=artifact,
         artifact_sha256=artifacts.sha256_of(artifact),
-        hyperparameters=model.get_params() | {"holdout_start": split.isoformat()},
+        hyperparameters=model.get_params(),
         training_start=frame.index[0].to_pydatetime(),
         training_end=(frame.index[-1] + _interval(frame)).to_pydatetime(),
-        training_rows=int((frame.index < split).sum()),
+        training_rows=len(frame),
         training_data_sha256=_data_hash(frame),
         metrics_in_sample=in_sample.as_dict() if in_sample else {},
-        metrics_holdout=holdout.as_dict(),
+        metrics_holdout=holdout.as_dict()
+        | {
+            "validation_fit_until": split.isoformat(),
+            "validated_until": (frame.index[-1] + _interval(frame)).isoformat(),
+        },
         ashrae14=getattr(model, "ashrae14_", None),
         training_job_id=job_id,
         fit_seconds=fit_seconds,
         created_by=requested_by,
     )
     with session_scope(ctx.factory, write=True) as session:
-        state = jobs.state(session=session, job_id=job_id)
-        if state.status != "running" or state.cancel_requested:
-            raise _Stop(
-                "cancelled" if state.cancel_requested and state.status == "running" else None,
-                "stopped before registering",
-            )
         number = registry.register_version(session=session, new=new, clock=ctx.clock).version
-        jobs.finish(
+        # The conditional running → completed (still ours, no cancel requested) decides any
+        # race with a cancel, a timeout or a recovery; losing it rolls the version back.
+        if not jobs.finish(
             session=session,
             job_id=job_id,
             status="completed",
             clock=ctx.clock,
             model_version=number,
             improvement=gain,
-        )
+            worker=run.worker,
+        ):
+            raise _Lost()
+
     log.info(
         "job %s: %s v%s for machine %s in %.1f s",
         job_id,
@@ -233,12 +284,13 @@ def _data_hash(frame: pd.DataFrame) -> str:
 class _Heartbeat:
     """Background thread: heartbeats, and the timeout while a stage is busy."""
 
-    def __init__(self, job_id: int, ctx: RunContext, deadline: datetime) -> None:
-        self._job_id = job_id
+    def __init__(self, run: _Run, ctx: RunContext) -> None:
+        self._job = run
         self._ctx = ctx
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
-        self._deadline = deadline
+        self._thread = threading.Thread(
+            target=self._run, name=f"heartbeat-{run.job_id}", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -251,15 +303,21 @@ class _Heartbeat:
         while not self._stopped.wait(self._ctx.settings.heartbeat_seconds):
             try:
                 with session_scope(self._ctx.factory, write=True) as session:
-                    if self._ctx.clock.now() >= self._deadline:
+                    if self._ctx.clock.now() >= self._job.deadline:
                         jobs.finish(
                             session=session,
-                            job_id=self._job_id,
+                            job_id=self._job.job_id,
                             status="timed_out",
                             clock=self._ctx.clock,
                             error=_timeout_message(self._ctx.settings),
+                            worker=self._job.worker,
                         )
                         return
-                    jobs.heartbeat(session=session, job_id=self._job_id, clock=self._ctx.clock)
+                    jobs.heartbeat(
+                        session=session,
+                        job_id=self._job.job_id,
+                        worker=self._job.worker,
+                        clock=self._ctx.clock,
+                    )
             except Exception:  # the next beat retries; a dead DB is reported by the job itself
-                log.exception("heartbeat of job %s failed", self._job_id)
+                log.exception("heartbeat of job %s failed", self._job.job_id)

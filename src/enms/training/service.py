@@ -23,9 +23,11 @@ from enms.core.db import after_commit
 from enms.core.errors import Conflict, InvalidInput, NotFound
 from enms.core.model_types import check_model_type
 from enms.core.timewindow import Window
+from enms.ml.registry import get_model_class
 from enms.readings import service as readings
 from enms.training import repository
 from enms.training.models import ACTIVE_STATUSES, TrainingJob
+from enms.training.params import build_params
 from enms.training.schemas import FINAL_STATUSES, JobRead, TriggerResult
 
 Enqueue = Callable[[int], None]
@@ -55,7 +57,14 @@ def trigger(
         raise InvalidInput(
             f"unknown trigger type {trigger_type!r}; choose one of {', '.join(TRIGGER_TYPES)}"
         )
-    readings.get_machine(session=session, machine_id=machine_id)
+    machine = readings.get_machine(session=session, machine_id=machine_id)
+    # Refuse unknown hyperparameters now (422), not later in a worker.
+    build_params(
+        get_model_class(model_type),
+        timezone=machine.timezone,
+        metadata=dict(machine.metadata_),
+        overrides=dict(hyperparameters),
+    )
     job = TrainingJob(
         machine_id=machine_id,
         model_type=model_type,
@@ -164,6 +173,11 @@ class JobState:
 
     status: str
     cancel_requested: bool
+    worker: str | None
+
+    def held_by(self, worker: str) -> bool:
+        """True while the job runs on ``worker`` (recovery may have handed it to another)."""
+        return self.status == "running" and self.worker == worker
 
 
 def claim(*, session: Session, job_id: int, worker: str, clock: Clock) -> bool:
@@ -188,13 +202,14 @@ def claim(*, session: Session, job_id: int, worker: str, clock: Clock) -> bool:
 
 
 def progress(
-    *, session: Session, job_id: int, stage: str, percent: float, clock: Clock
+    *, session: Session, job_id: int, worker: str, stage: str, percent: float, clock: Clock
 ) -> JobState:
     """Record progress and a heartbeat; return the job's state for the caller to act on."""
     repository.transition(
         session,
         job_id,
         ("running",),
+        owner=worker,
         progress_stage=stage,
         progress_percent=percent,
         heartbeat_at=clock.now(),
@@ -202,16 +217,16 @@ def progress(
     return state(session=session, job_id=job_id)
 
 
-def heartbeat(*, session: Session, job_id: int, clock: Clock) -> JobState:
+def heartbeat(*, session: Session, job_id: int, worker: str, clock: Clock) -> JobState:
     """Tell the database the job's worker is alive."""
-    repository.transition(session, job_id, ("running",), heartbeat_at=clock.now())
+    repository.transition(session, job_id, ("running",), owner=worker, heartbeat_at=clock.now())
     return state(session=session, job_id=job_id)
 
 
 def state(*, session: Session, job_id: int) -> JobState:
-    """Current status and cancel flag."""
+    """Current status, cancel flag and the worker holding the job."""
     job = get_job(session=session, job_id=job_id)
-    return JobState(job.training_status, job.cancel_requested)
+    return JobState(job.training_status, job.cancel_requested, job.worker)
 
 
 def finish(
@@ -223,8 +238,11 @@ def finish(
     error: str | None = None,
     model_version: int | None = None,
     improvement: float | None = None,
+    worker: str | None = None,
 ) -> bool:
-    """``running → status`` with the end time and duration; False if the job already ended."""
+    """``running → status`` with the end time and duration; False if the job already ended
+    (or, when ``worker`` is given, is no longer held by it). Completing also requires that
+    no cancel was requested, so a cancel that races the registration wins."""
     job = get_job(session=session, job_id=job_id)
     now = clock.now()
     started = job.training_start or now
@@ -242,7 +260,14 @@ def finish(
             "progress_stage": "done",
             "progress_percent": 100.0,
         }
-    return repository.transition(session, job_id, ("running",), **values)
+    return repository.transition(
+        session,
+        job_id,
+        ("running",),
+        owner=worker,
+        not_cancelled=status == "completed",
+        **values,
+    )
 
 
 @dataclass(frozen=True)
@@ -253,6 +278,7 @@ class Recovery:
     failed: list[int]
     timed_out: list[int]
     reenqueued_pending: list[int]
+    cancelled: list[int]
 
 
 def recover(
@@ -262,17 +288,22 @@ def recover(
     clock: Clock,
     enqueue: Enqueue,
     worker_is_dead: Callable[[str | None], bool] = lambda _worker: False,
+    queue_is_empty: bool = False,
 ) -> Recovery:
     """Time out overdue jobs, requeue (once) or fail jobs whose worker vanished, and
-    re-enqueue old pending jobs whose queue message may have been lost.
+    re-enqueue pending jobs whose queue message was lost.
 
     A worker has vanished when its heartbeat is older than ``stale_after_seconds``, or at
-    once when ``worker_is_dead`` says so (a process on this host that no longer exists).
+    once when ``worker_is_dead`` says so (a process on this host that no longer exists). A
+    vanished job that was asked to cancel ends ``cancelled`` instead of running again.
+    Pending jobs are re-enqueued only when the caller saw the queue empty: then any job the
+    database still calls pending has lost its message (a job still in the queue would only
+    get a second, harmless, message).
     """
     now = clock.now()
     silent_since = now - timedelta(seconds=settings.stale_after_seconds)
     # Read before requeueing below, so a job requeued now is not also counted as waiting.
-    pending = [j.id for j in repository.waiting(session, silent_since)]
+    pending = [j.id for j in repository.waiting(session, silent_since)] if queue_is_empty else []
     timed_out = []
     for job in repository.overdue_running(
         session, now - timedelta(minutes=settings.timeout_minutes)
@@ -286,12 +317,26 @@ def recover(
             "(ENMS_TRAINING__TIMEOUT_MINUTES)",
         ):
             timed_out.append(job.id)
-    requeued, failed = [], []
+    requeued: list[int] = []
+    failed: list[int] = []
+    cancelled: list[int] = []
     silent = {j.id: j for j in repository.stale_running(session, silent_since)}
     dead = {j.id: j for j in repository.running(session) if worker_is_dead(j.worker)}
     for job in (silent | dead).values():
         last = job.heartbeat_at or job.training_start
-        if job.attempts < settings.max_attempts:
+        lost = (
+            f"worker {job.worker} stopped responding (last heartbeat {last:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+        if job.cancel_requested:
+            if finish(
+                session=session,
+                job_id=job.id,
+                status="cancelled",
+                clock=clock,
+                error=f"{lost} after a cancel was requested; nothing was registered",
+            ):
+                cancelled.append(job.id)
+        elif job.attempts < settings.max_attempts:
             if repository.transition(
                 session,
                 job.id,
@@ -300,8 +345,7 @@ def recover(
                 worker=None,
                 progress_stage="requeued",
                 progress_percent=0.0,
-                error_message=f"worker {job.worker} stopped responding "
-                f"(last heartbeat {last:%Y-%m-%d %H:%M:%S} UTC); requeued",
+                error_message=f"{lost}; requeued",
             ):
                 requeued.append(job.id)
         elif finish(
@@ -309,11 +353,9 @@ def recover(
             job_id=job.id,
             status="failed",
             clock=clock,
-            error=f"worker {job.worker} stopped responding (last heartbeat "
-            f"{last:%Y-%m-%d %H:%M:%S} UTC) on attempt {job.attempts} of "
-            f"{settings.max_attempts}; giving up",
+            error=f"{lost} on attempt {job.attempts} of {settings.max_attempts}; giving up",
         ):
             failed.append(job.id)
     for job_id in [*requeued, *pending]:
         after_commit(session, lambda job_id=job_id: enqueue(job_id))  # type: ignore[misc]
-    return Recovery(requeued, failed, timed_out, pending)
+    return Recovery(requeued, failed, timed_out, pending, cancelled)

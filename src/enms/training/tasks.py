@@ -29,7 +29,12 @@ def train(job_id: int, *, factory: SessionFactory, settings: Settings, clock: Cl
 
 
 def training_cleanup(
-    *, factory: SessionFactory, settings: Settings, clock: Clock, enqueue: jobs.Enqueue
+    *,
+    factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    enqueue: jobs.Enqueue,
+    queue_is_empty: bool = False,
 ) -> dict[str, Any]:
     """Recover lost jobs and time out overdue ones; report what was done."""
     with session_scope(factory, write=True) as session:
@@ -39,10 +44,12 @@ def training_cleanup(
             clock=clock,
             enqueue=enqueue,
             worker_is_dead=local_worker_is_dead,
+            queue_is_empty=queue_is_empty,
         )
     return {
         "requeued": done.requeued,
         "failed": done.failed,
+        "cancelled": done.cancelled,
         "timed_out": done.timed_out,
         "reenqueued_pending": done.reenqueued_pending,
     }
