@@ -122,3 +122,57 @@ def test_killed_worker_job_is_requeued_and_completes_once(
     with session_scope(session_factory) as session:
         count = session.scalar(select(func.count()).select_from(ModelVersion))
     assert count == 1
+
+
+def test_killed_server_job_is_recovered_when_the_server_starts_again(
+    migrated_url: str, session_factory: SessionFactory, clock: FrozenClock, tmp_path: Path
+) -> None:
+    import httpx
+
+    from tests.browser.test_dashboard import _free_port
+
+    with session_scope(session_factory, write=True) as session:
+        machine_id = import_demo_machine(session, clock).id
+    port = _free_port()
+    env = enms_env(migrated_url, tmp_path / "data", ENMS_QUEUE__WORKERS="1")
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/health").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    with running(["serve", "--port", str(port)], env, tmp_path / "serve-a.log") as server:
+        _poll(up, 60, "the server to answer")
+        response = httpx.post(
+            f"{base}/api/v1/model-performance/retrain/trigger",
+            json={
+                "machine_id": machine_id,
+                "model_type": "anomaly",
+                "hyperparameters": {"n_estimators": 2000},
+            },
+        )
+        assert response.status_code == 202, response.text
+        job_id = response.json()["training_job_id"]
+        _poll(
+            lambda: _job(session_factory, job_id).progress_stage == "fitting",
+            60,
+            "the server's worker thread to start fitting",
+        )
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    assert _job(session_factory, job_id).training_status == "running"
+    # Restarted at once: the dead process was on this host, so start-up recovery does not
+    # wait for its heartbeat to go stale.
+    with running(["serve", "--port", str(port)], env, tmp_path / "serve-b.log"):
+        _poll(
+            lambda: _job(session_factory, job_id).training_status not in ("pending", "running"),
+            120,
+            "the recovered job to end",
+        )
+    job = _job(session_factory, job_id)
+    assert job.training_status == "completed", (tmp_path / "serve-b.log").read_text()[-3000:]
+    assert (job.attempts, job.model_version) == (2, 1)
+    with session_scope(session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(ModelVersion)) == 1
