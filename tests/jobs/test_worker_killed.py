@@ -128,7 +128,6 @@ def test_killed_server_job_is_recovered_when_the_server_starts_again(
     migrated_url: str, session_factory: SessionFactory, clock: FrozenClock, tmp_path: Path
 ) -> None:
     import httpx
-
     from tests.browser.test_dashboard import _free_port
 
     with session_scope(session_factory, write=True) as session:
