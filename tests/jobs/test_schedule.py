@@ -55,7 +55,8 @@ def test_a_tick_runs_once_however_many_workers_fire(
     assert len(ran) == 1
     assert ran[0].status == "completed"
     assert ran[0].result == {"worker": calls[0]}
-    latest = schedule.last_runs(session_factory)["training_cleanup"]
+    with session_scope(session_factory) as session:
+        latest = schedule.last_runs(session)["training_cleanup"]
     assert latest.tick == tick
 
 

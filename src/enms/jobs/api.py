@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 
-from enms.api.deps import ClockDep, SettingsDep
+from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.jobs import schedule
 from enms.jobs.tasks import enqueue_periodic_on
 
@@ -30,10 +30,10 @@ class PeriodicJobRead(BaseModel):
 
 @router.get("/jobs")
 def list_periodic(
-    request: Request, settings: SettingsDep, clock: ClockDep
+    session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> list[PeriodicJobRead]:
     """Every periodic job with its cron schedule (UTC), next run and last result."""
-    last = schedule.last_runs(request.app.state.session_factory)
+    last = schedule.last_runs(session)
     out = []
     for job in schedule.periodic_jobs(settings):
         run = last.get(job.name)

@@ -16,6 +16,7 @@ from typing import Any
 from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
 from enms.core.config import Settings
@@ -149,13 +150,10 @@ def run_once(
     return row
 
 
-def last_runs(factory: SessionFactory) -> dict[str, SchedulerRun]:
+def last_runs(session: Session) -> dict[str, SchedulerRun]:
     """The latest run of every periodic job."""
-    with session_scope(factory) as session:
-        rows = session.scalars(select(SchedulerRun).order_by(SchedulerRun.id.desc()).limit(200))
-        latest: dict[str, SchedulerRun] = {}
-        for row in rows:
-            latest.setdefault(row.job_name, row)
-        for row in latest.values():
-            session.expunge(row)
+    rows = session.scalars(select(SchedulerRun).order_by(SchedulerRun.id.desc()).limit(200))
+    latest: dict[str, SchedulerRun] = {}
+    for row in rows:
+        latest.setdefault(row.job_name, row)
     return latest

@@ -9,7 +9,6 @@ already exist; present-but-empty values are written as NULL.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -113,12 +112,10 @@ def _upsert_postgres(
     dbapi: Any, machine_id: int, parsed: ParsedReadings, batch_size: int, progress: Progress | None
 ) -> None:
     cols = _columns(parsed)
-    # Naive UTC text goes into a plain timestamp column and is made explicit with
-    # AT TIME ZONE below, so the session's TimeZone setting cannot shift the readings.
-    types = {"drivers": "jsonb", LABEL: "boolean"}
-    defs = ", ".join(["ts timestamp", *(f"{c} {types.get(c, 'double precision')}" for c in cols)])
     frame = parsed.frame
-    out = pd.DataFrame({"ts": _naive_utc_text(cast(pd.DatetimeIndex, frame.index))})
+    # "+00" makes each timestamp explicit UTC, whatever the session's TimeZone setting.
+    stamps = np.char.add(_naive_utc_text(cast(pd.DatetimeIndex, frame.index)), "+00")
+    out = pd.DataFrame({"machine_id": machine_id, "ts": stamps})
     for col in (ENERGY, *parsed.known_drivers):
         out[col] = frame[col].to_numpy(dtype=float)
     if parsed.extra_drivers:
@@ -126,23 +123,59 @@ def _upsert_postgres(
     if parsed.has_label:
         out[LABEL] = frame[LABEL].map({True: "t", False: "f"}).astype(object).to_numpy()
     with dbapi.cursor() as cur:
+        # Imports of one machine take turns, so the overlap check below stays true until
+        # this transaction commits.
+        cur.execute("SELECT id FROM machines WHERE id = %s FOR UPDATE", (machine_id,))
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM energy_readings WHERE machine_id = %s "
+            "AND ts >= %s AND ts <= %s)",
+            (machine_id, frame.index[0].to_pydatetime(), frame.index[-1].to_pydatetime()),
+        )
+        overlaps = bool(cur.fetchone()[0])
+        if not overlaps:
+            # Only new timestamps: COPY straight into the table (its unique index still
+            # guards it), the fastest path PostgreSQL has.
+            _copy(cur, "energy_readings", ["machine_id", "ts", *cols], out, batch_size, progress)
+            return
+        types = {"drivers": "jsonb", LABEL: "boolean"}
+        defs = ", ".join(
+            [
+                "machine_id integer",
+                "ts timestamptz",
+                *(f"{c} {types.get(c, 'double precision')}" for c in cols),
+            ]
+        )
         cur.execute(f"CREATE TEMPORARY TABLE _enms_import ({defs}) ON COMMIT DROP")
-        for start in _batches(len(out), batch_size):
-            buffer = io.StringIO()
-            out.iloc[start : start + batch_size].to_csv(
-                buffer, header=False, index=False, na_rep="", float_format="%.17g"
-            )
-            copy_sql = f"COPY _enms_import (ts, {', '.join(cols)}) FROM STDIN WITH (FORMAT csv)"
-            with cur.copy(copy_sql) as copy:
-                copy.write(buffer.getvalue())
-            if progress:
-                progress(min(start + batch_size, len(out)), len(out))
+        _copy(cur, "_enms_import", ["machine_id", "ts", *cols], out, batch_size, progress)
         names = ", ".join(cols)
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols)
         cur.execute(
             f"INSERT INTO energy_readings (machine_id, ts, {names}) "
-            f"SELECT %s, ts AT TIME ZONE 'UTC', {names} FROM _enms_import "
-            f"ON CONFLICT (machine_id, ts) DO UPDATE SET {updates}",
-            (machine_id,),
+            f"SELECT machine_id, ts, {names} FROM _enms_import "
+            f"ON CONFLICT (machine_id, ts) DO UPDATE SET {updates}"
         )
         cur.execute("DROP TABLE _enms_import")
+
+
+def _copy(
+    cur: Any,
+    table: str,
+    columns: list[str],
+    out: pd.DataFrame,
+    batch_size: int,
+    progress: Progress | None,
+) -> None:
+    """COPY ``out`` (its columns in ``columns`` order) into ``table``.
+
+    One COPY statement fed chunk by chunk: psycopg sends each chunk from its own writer
+    thread, so the server ingests one chunk while the next is being formatted.
+    """
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+    with cur.copy(sql) as copy:
+        for start in _batches(len(out), batch_size):
+            # pandas writes floats with repr: the shortest text that reads back exactly.
+            copy.write(
+                out.iloc[start : start + batch_size].to_csv(header=False, index=False, na_rep="")
+            )
+            if progress:
+                progress(min(start + batch_size, len(out)), len(out))
