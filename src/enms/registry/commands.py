@@ -21,7 +21,7 @@ def _line(v: VersionRead) -> str:
     aliases = f" [{', '.join(v.aliases)}]" if v.aliases else ""
     primary = {
         k: v.metrics_holdout.get(k)
-        for k in ("cv_rmse", "f1", "rmse", "skill")
+        for k in ("cv_rmse", "f1", "alarm_rate", "rmse", "skill")
         if isinstance(v.metrics_holdout.get(k), int | float)
     }
     scores = ", ".join(f"{k}={x:.4g}" for k, x in primary.items())
@@ -86,7 +86,8 @@ def show(
                 _line(v),
                 f"  trained on {v.training_rows:,} readings, {v.training_start:%Y-%m-%d %H:%M} .. "
                 f"{v.training_end:%Y-%m-%d %H:%M} UTC (validated on the last "
-                f"{str(v.metrics_holdout.get('n', '?')).removesuffix('.0')} before refitting)"
+                f"{str(v.metrics_holdout.get('n', '?')).removesuffix('.0')} readings "
+                "before refitting)"
                 if v.training_start and v.training_end and v.training_rows
                 else "",
                 f"  ASHRAE 14: {v.ashrae14}" if v.ashrae14 else "",

@@ -200,13 +200,15 @@ def list_jobs(
             status=status,
             limit=limit,
         )
+        names = {m.id: m.name for m in readings.list_machines(session=session)}
     emit(
         rows,
         as_json,
         lambda rs: (
             "\n".join(
-                f"{j.id:>5}  {j.model_type:<17} machine {j.machine_id:<4} {j.training_status:<10} "
-                f"{(j.progress_stage or ''):<14} {j.created_at:%Y-%m-%d %H:%M}"
+                f"{j.id:>5}  {j.model_type:<17} {names.get(j.machine_id, j.machine_id)!s:<24} "
+                f"{j.training_status:<10} {(j.progress_stage or ''):<14} "
+                f"{j.created_at:%Y-%m-%d %H:%M}"
                 + (f"  v{j.model_version}" if j.model_version else "")
                 for j in rs
             )
