@@ -41,3 +41,26 @@ def plant_by_type(plant: list[SyntheticMachine]) -> dict[str, SyntheticMachine]:
 @pytest.fixture(scope="session")
 def to_hourly() -> Aggregate:
     return hourly
+
+
+#: Forecaster tests train on ten weeks and score four weeks of day-ahead origins.
+FORECAST_TRAIN = pd.Timedelta(weeks=10)
+FORECAST_EVAL = pd.Timedelta(weeks=4)
+
+
+@pytest.fixture(scope="session")
+def hourly_by_type(
+    plant_by_type: dict[str, SyntheticMachine], to_hourly: Aggregate
+) -> dict[str, pd.DataFrame]:
+    """Hourly readings per machine type (the shared demo plant, aggregated)."""
+    return {kind: to_hourly(m.readings) for kind, m in plant_by_type.items()}
+
+
+def forecast_split(readings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """(training frame, evaluation frame with a week of context, first scored origin)."""
+    df = readings.drop(columns="is_anomaly")
+    cut = df.index[0] + FORECAST_TRAIN
+    train = df[df.index < cut]
+    # the evaluation frame carries one week of context before the first scored origin
+    evaluation = df[(df.index >= cut - pd.Timedelta(weeks=1)) & (df.index < cut + FORECAST_EVAL)]
+    return train, evaluation, cut

@@ -11,35 +11,22 @@ from enms.ml.base import InsufficientData
 from enms.ml.forecast_arima import ArimaForecaster
 from enms.ml.forecasting import evaluate_forecaster
 
-from .conftest import Aggregate
+from .conftest import forecast_split
 
-TRAIN = pd.Timedelta(weeks=10)
-EVAL = pd.Timedelta(weeks=4)
 TZ = "Europe/Berlin"
 
 
 @pytest.fixture(scope="module")
-def hourly(
-    plant_by_type: dict[str, SyntheticMachine], to_hourly: Aggregate
-) -> dict[str, pd.DataFrame]:
-    """Hourly readings per machine type (the shared demo plant, aggregated)."""
-    return {kind: to_hourly(m.readings) for kind, m in plant_by_type.items()}
-
-
-def _split(readings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    df = readings.drop(columns="is_anomaly")
-    cut = df.index[0] + TRAIN
-    train = df[df.index < cut]
-    # the evaluation frame carries one week of context before the first scored origin
-    evaluation = df[(df.index >= cut - pd.Timedelta(weeks=1)) & (df.index < cut + EVAL)]
-    return train, evaluation, cut
+def hourly(hourly_by_type: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Hourly readings per machine type."""
+    return hourly_by_type
 
 
 @pytest.mark.parametrize("kind", ["furnace", "boiler", "cnc_line"])
 def test_beats_weekly_seasonal_naive_on_the_demo_plant(
     hourly: dict[str, pd.DataFrame], kind: str
 ) -> None:
-    train, evaluation, cut = _split(hourly[kind])
+    train, evaluation, cut = forecast_split(hourly[kind])
     model = ArimaForecaster(timezone=TZ).fit(train)
     result = evaluate_forecaster(model, evaluation, start=cut, alpha=0.1)
     assert result.n_origins == 28
@@ -52,7 +39,7 @@ def test_beats_weekly_seasonal_naive_on_the_demo_plant(
 
 
 def test_energy_alone_still_beats_seasonal_naive(hourly: dict[str, pd.DataFrame]) -> None:
-    train, evaluation, cut = _split(hourly["furnace"])
+    train, evaluation, cut = forecast_split(hourly["furnace"])
     model = ArimaForecaster(timezone="Europe/Berlin", drivers=()).fit(train)
     assert model.drivers_ == []
     result = evaluate_forecaster(model, evaluation, start=cut)
@@ -86,7 +73,7 @@ def test_fifteen_minute_readings_are_forecast_at_their_own_interval(
 def test_interval_holds_the_forecast_and_widens_with_confidence(
     hourly: dict[str, pd.DataFrame],
 ) -> None:
-    train, evaluation, _ = _split(hourly["chiller"])
+    train, evaluation, _ = forecast_split(hourly["chiller"])
     model = ArimaForecaster(timezone="Europe/Berlin").fit(train)
     point = model.predict(evaluation)
     narrow = model.predict_interval(evaluation, alpha=0.5)
@@ -104,7 +91,7 @@ def test_less_than_two_weeks_is_insufficient(hourly: dict[str, pd.DataFrame]) ->
 
 
 def test_a_frame_without_a_fitted_driver_is_refused(hourly: dict[str, pd.DataFrame]) -> None:
-    train, evaluation, _ = _split(hourly["furnace"])
+    train, evaluation, _ = forecast_split(hourly["furnace"])
     model = ArimaForecaster().fit(train)
     assert "production_units" in model.drivers_
     with pytest.raises(ValueError, match="production_units"):
@@ -112,7 +99,7 @@ def test_a_frame_without_a_fitted_driver_is_refused(hourly: dict[str, pd.DataFra
 
 
 def test_continues_from_the_end_of_training(hourly: dict[str, pd.DataFrame]) -> None:
-    train, evaluation, cut = _split(hourly["furnace"])
+    train, evaluation, cut = forecast_split(hourly["furnace"])
     model = ArimaForecaster().fit(train)
     after = model.forecast(evaluation[evaluation.index >= cut])
     # the same targets forecast from a frame that also holds the last training week

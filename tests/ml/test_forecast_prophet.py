@@ -10,34 +10,22 @@ from enms.ml.base import InsufficientData
 from enms.ml.forecast_prophet import ProphetForecaster
 from enms.ml.forecasting import evaluate_forecaster
 
-from .conftest import Aggregate
+from .conftest import forecast_split
 
-TRAIN = pd.Timedelta(weeks=10)
-EVAL = pd.Timedelta(weeks=4)
 TZ = "Europe/Berlin"
 
 
 @pytest.fixture(scope="module")
-def hourly(
-    plant_by_type: dict[str, SyntheticMachine], to_hourly: Aggregate
-) -> dict[str, pd.DataFrame]:
-    """Hourly readings per machine type (the shared demo plant, aggregated)."""
-    return {kind: to_hourly(m.readings) for kind, m in plant_by_type.items()}
-
-
-def _split(readings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
-    df = readings.drop(columns="is_anomaly")
-    cut = df.index[0] + TRAIN
-    train = df[df.index < cut]
-    evaluation = df[(df.index >= cut - pd.Timedelta(weeks=1)) & (df.index < cut + EVAL)]
-    return train, evaluation, cut
+def hourly(hourly_by_type: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Hourly readings per machine type."""
+    return hourly_by_type
 
 
 @pytest.mark.parametrize("kind", ["furnace", "boiler", "cnc_line"])
 def test_beats_weekly_seasonal_naive_on_the_demo_plant(
     hourly: dict[str, pd.DataFrame], kind: str
 ) -> None:
-    train, evaluation, cut = _split(hourly[kind])
+    train, evaluation, cut = forecast_split(hourly[kind])
     model = ProphetForecaster(timezone=TZ, country="DE").fit(train)
     result = evaluate_forecaster(model, evaluation, start=cut, alpha=0.1)
     assert result.n_origins == 28
@@ -51,7 +39,7 @@ def test_beats_weekly_seasonal_naive_on_the_demo_plant(
 def test_day_type_daily_seasonalities_and_no_yearly_below_a_year(
     hourly: dict[str, pd.DataFrame],
 ) -> None:
-    train, _, _ = _split(hourly["lighting"])
+    train, _, _ = forecast_split(hourly["lighting"])
     model = ProphetForecaster(timezone="Europe/Berlin").fit(train)
     seasonalities = model._model().seasonalities
     assert {"daily_weekday", "daily_saturday", "daily_offday", "weekly"} <= set(seasonalities)
@@ -66,7 +54,7 @@ def test_day_type_daily_seasonalities_and_no_yearly_below_a_year(
 def test_fit_is_quiet_deterministic_and_round_trips(
     hourly: dict[str, pd.DataFrame], capfd: pytest.CaptureFixture[str]
 ) -> None:
-    train, evaluation, _ = _split(hourly["chiller"])
+    train, evaluation, _ = forecast_split(hourly["chiller"])
     first = ProphetForecaster(timezone="Europe/Berlin", seed=3).fit(train)
     out, err = capfd.readouterr()
     assert "cmdstanpy" not in err + out
