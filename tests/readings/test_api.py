@@ -99,3 +99,23 @@ def test_health_reports_schema(client: TestClient) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["schema_revision"] == body["schema_head"]
+
+
+def test_limit_applies_to_aggregates_too(client: TestClient) -> None:
+    machine_id = _machine(client)
+    url = f"/api/v1/machines/{machine_id}/readings"
+    client.post(url, content=readings_csv(periods=72), headers={"content-type": "text/csv"})
+    page = client.get(url, params={"resolution": "hourly", "limit": 5}).json()
+    assert (page["count"], page["truncated"]) == (5, True)
+    whole = client.get(url, params={"resolution": "daily", "limit": 10}).json()
+    assert whole["truncated"] is False
+
+
+def test_api_docs_are_served_without_internet(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/docs/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text
+    js = client.get("/static/docs/swagger-ui-bundle.js")
+    assert js.status_code == 200
+    assert len(js.content) > 500_000

@@ -102,3 +102,19 @@ def test_json_records_use_item_positions() -> None:
         [{"timestamp": "2025-01-01T00:00:00Z", "energy_kwh": 1.0, "outdoor_temp_c": None}]
     )
     assert parsed.rows_read == 1
+
+
+def test_known_columns_match_whatever_their_case_and_semicolons_get_a_hint() -> None:
+    parsed = parse_csv("Timestamp,Energy_kWh,Outdoor_Temp_C,Line_Speed\n2025-01-01,1,2,3\n")
+    assert list(parsed.frame.columns) == ["energy_kwh", "outdoor_temp_c", "Line_Speed"]
+    with pytest.raises(InvalidFile, match="looks semicolon-separated"):
+        parse_csv("timestamp;energy_kwh\n2025-01-01;1,5\n")
+
+
+def test_the_problem_count_is_the_real_one() -> None:
+    rows = "".join(f"2025-01-{d:02d},1,night\n" for d in range(1, 29))
+    with pytest.raises(InvalidFile) as caught:
+        parse_csv("timestamp,energy_kwh,shift\n" + rows)
+    assert "(and 27 more problem(s))" in caught.value.message
+    assert caught.value.details["problem_count"] == 28
+    assert len(caught.value.details["problems"]) == 20  # the report itself stays short

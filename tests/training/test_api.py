@@ -130,3 +130,33 @@ def test_scheduler_lists_jobs_and_runs_one_now(client: TestClient) -> None:
         "timed_out": [],
         "reenqueued_pending": [],
     }
+
+
+def test_evaluations_round_trip_and_a_window_without_readings_is_refused(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        machine_id = import_demo_machine(session, clock).id
+    future = client.post(f"{API}/model-performance/retrain/trigger", json={
+        "machine_id": machine_id, "model_type": "baseline",
+        "data_from": "2027-01-01", "data_to": "2027-02-01"})
+    assert future.status_code == 422
+    message = future.json()["error"]["message"]
+    assert "has no readings from 2027-01-01 00:00 to 2027-02-01 00:00 UTC" in message
+    assert "readings run from 2024-12-31 23:00" in message
+    job = client.post(f"{API}/model-performance/retrain/trigger", json={
+        "machine_id": machine_id, "model_type": "baseline", "data_to": "2025-04-01"})
+    assert _wait_for(client, job.json()["training_job_id"])["training_status"] == "completed"
+    version = client.get(f"{API}/machines/{machine_id}/models/baseline/versions/1").json()
+    coefficients = version["metrics_in_sample"]["coefficients"]
+    assert {"estimate", "std_error", "p_value"} <= set(coefficients["production_units"])
+    assert version["metrics_in_sample"]["summary"]["adj_r_squared"] > 0.5
+    base = f"{API}/machines/{machine_id}/models/baseline"
+    made = client.post(f"{base}/evaluate", json={"from": "2025-04-01", "to": "2025-04-15"})
+    assert made.status_code == 201, made.text
+    listed = client.get(f"{base}/evaluations").json()
+    assert [e["id"] for e in listed] == [made.json()["id"]]
+    assert listed[0]["n_samples"] == 14 * 24
+    rollback = client.post(f"{base}/rollback")  # no body needed
+    assert rollback.status_code == 409
+    assert "no earlier baseline champion" in rollback.json()["error"]["message"]

@@ -13,6 +13,7 @@ from enms.core.clock import FrozenClock
 from enms.core.config import TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
+from enms.registry import service as registry
 from enms.registry.models import ModelVersion
 from enms.training import service
 from enms.training.runner import RunContext, run_job
@@ -25,6 +26,7 @@ def _trigger(
     machine_id: int,
     queued: list[int] | None = None,
     model_type: str = "baseline",
+    window: Window | None = None,
 ) -> TriggerResult:
     with session_scope(factory, write=True) as session:
         return service.trigger(
@@ -34,7 +36,7 @@ def _trigger(
             trigger_type="manual",
             reason="test",
             requested_by="test",
-            window=Window(None, None),
+            window=window or Window(None, None),
             hyperparameters={},
             clock=clock,
             enqueue=(queued.append if queued is not None else lambda _i: None),
@@ -95,7 +97,9 @@ def test_a_job_trains_registers_a_champion_then_a_challenger(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
     ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock)
-    first = _trigger(session_factory, clock, machine_id)
+    # The champion is trained until April; the challenger on all 120 days, so the two are
+    # compared on the April readings the champion never saw.
+    first = _trigger(session_factory, clock, machine_id, window=Window.parse(None, "2025-04-01"))
     assert first.training_job_id is not None
     assert run_job(first.training_job_id, ctx) == "completed"
     assert run_job(first.training_job_id, ctx) == "skipped"  # never runs twice
@@ -103,12 +107,22 @@ def test_a_job_trains_registers_a_champion_then_a_challenger(
     assert second.estimated_completion is not None
     assert second.training_job_id is not None
     assert run_job(second.training_job_id, ctx) == "completed"
+    with session_scope(session_factory, write=True) as session:
+        registry.promote(session=session, machine_id=machine_id, model_type="baseline",
+                         version=2, actor="test", reason=None, clock=clock)
+    third = _trigger(session_factory, clock, machine_id)  # the same data again
+    assert third.training_job_id is not None
+    assert run_job(third.training_job_id, ctx) == "completed"
     with session_scope(session_factory) as session:
         job = service.get_job(session=session, job_id=second.training_job_id)
         assert (job.model_version, job.progress_percent, job.attempts) == (2, 100.0, 1)
         assert job.performance_improvement is not None
+        assert abs(job.performance_improvement) < 50
+        # The champion (v2) saw every reading v3 was validated on: no fair comparison.
+        again = service.get_job(session=session, job_id=third.training_job_id)
+        assert again.performance_improvement is None
         rows = session.scalars(select(ModelVersion).order_by(ModelVersion.version)).all()
-        assert [r.version for r in rows] == [1, 2]
+        assert [r.version for r in rows] == [1, 2, 3]
         holdout = rows[0].metrics_holdout
         assert 0 < holdout["cv_rmse"] < 30
         assert rows[0].ashrae14 is not None

@@ -14,12 +14,14 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from enms import __version__
+from enms.api.docs import mount_docs
 from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
 from enms.core import schema
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import create_db_engine, create_session_factory
+from enms.evaluation.api import router as evaluation_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
 from enms.jobs.runtime import create_runtime
@@ -59,6 +61,8 @@ def create_app(
         version=__version__,
         description="Model performance tracking for industrial energy management.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -69,7 +73,14 @@ def create_app(
     app.state.schema_head = schema.head_revision(engine)
     register_error_handlers(app)
     app.include_router(health_router)
-    for router in (readings_router, registry_router, training_router, scheduler_router):
+    for router in (
+        readings_router,
+        registry_router,
+        training_router,
+        evaluation_router,
+        scheduler_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
+    mount_docs(app)
     mount_web(app)
     return app

@@ -34,6 +34,8 @@ def run_server(app: AppContext, host: str, port: int) -> None:
     if app.settings.log_level != "DEBUG":
         # Huey logs every task start and end at INFO; enms's own job log lines say more.
         logging.getLogger("huey").setLevel(logging.WARNING)
+        # Prophet's Stan backend announces every fit at INFO.
+        logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
     web = create_app(app.settings, engine=app.engine, clock=app.clock)
     progress(
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "

@@ -74,7 +74,7 @@ def demo(
 
 def _start_training(app: AppContext, db_path: Path) -> None:
     """Queue the first training round; the server's worker threads run it."""
-    from enms.demo.training import ProgressReporter, trigger_all
+    from enms.demo.training import HELD_BACK, ProgressReporter, trigger_all
     from enms.jobs.queue import embedded_queue_path
     from enms.jobs.runtime import create_runtime
     from enms.jobs.tasks import enqueue_training_on
@@ -84,9 +84,17 @@ def _start_training(app: AppContext, db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{queue_file}{suffix}").unlink(missing_ok=True)
     rt = create_runtime(app.settings, app.engine, app.clock)
-    job_ids = trigger_all(app.session_factory, app.clock, enqueue_training_on(rt.huey))
+    job_ids, cutoff = trigger_all(app.session_factory, app.clock, enqueue_training_on(rt.huey))
+    until = f" on readings before {cutoff:%Y-%m-%d}" if cutoff else ""
     progress(
-        f"queued {len(job_ids)} training jobs (4 model types x every machine); "
+        f"queued {len(job_ids)} training jobs (4 model types x every machine){until}; "
         "they run in the background — watch them on the dashboard or with `enms jobs list`"
     )
-    ProgressReporter(app.session_factory, job_ids, progress).start()
+    hint = None
+    if cutoff is not None:
+        hint = (
+            f"try: ENMS_DATABASE_URL=sqlite:///{db_path} enms evaluate baseline "
+            f'--machine "Compressor C1" --from {cutoff:%Y-%m-%d} --to '
+            f"{cutoff + HELD_BACK:%Y-%m-%d}"
+        )
+    ProgressReporter(app.session_factory, job_ids, progress, final_hint=hint).start()

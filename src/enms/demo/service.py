@@ -52,10 +52,11 @@ def is_demo_database(path: Path) -> bool:
     return row is not None and row[0] == DEMO_KIND
 
 
-def prepare_file(path: Path) -> None:
-    """Remove an earlier demo database at ``path``; refuse to touch anything else."""
+def prepare_file(path: Path) -> bool:
+    """Remove an earlier demo database at ``path`` (True if there was one); refuse to touch
+    anything else."""
     if not path.exists():
-        return
+        return False
     if not is_demo_database(path):
         raise Conflict(
             f"{path} exists and is not an enms demo database; refusing to overwrite it. "
@@ -63,6 +64,7 @@ def prepare_file(path: Path) -> None:
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return True
 
 
 def build(
@@ -77,7 +79,12 @@ def build(
     """Create the demo database at ``path`` and fill it with the synthetic plant."""
     from enms.demo.generator import generate_plant
 
-    prepare_file(path)
+    if prepare_file(path):
+        report(
+            f"replacing the earlier demo database {path} (its versions, evaluations and "
+            f"anything added to it); to reopen a demo instead, run "
+            f"ENMS_DATABASE_URL=sqlite:///{path} enms serve"
+        )
     url = f"sqlite:///{path}"
     engine = create_db_engine(url)
     schema.upgrade(engine)

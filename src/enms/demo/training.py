@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
@@ -19,30 +20,40 @@ from enms.readings import service as readings
 from enms.training import service as training
 from enms.training.schemas import FINAL_STATUSES
 
+#: The first round trains on all but the last two months, which stay unseen so the
+#: champions can be evaluated (and monitored) on them.
+HELD_BACK = timedelta(days=61)
 
-def trigger_all(factory: SessionFactory, clock: Clock, enqueue: training.Enqueue) -> list[int]:
-    """Queue one job per (model type, machine); return their ids."""
+
+def trigger_all(
+    factory: SessionFactory, clock: Clock, enqueue: training.Enqueue
+) -> tuple[list[int], datetime | None]:
+    """Queue one job per (model type, machine); return their ids and the training cut-off."""
     job_ids = []
     with session_scope(factory) as session:
-        machine_ids = [m.id for m in readings.list_machines(session=session)]
+        machines = readings.list_machines(session=session)
+    lasts = [m.last_reading for m in machines if m.last_reading is not None]
+    cutoff = None
+    if lasts:
+        cutoff = (max(lasts) - HELD_BACK).replace(hour=0, minute=0, second=0, microsecond=0)
     for model_type in MODEL_TYPE_NAMES:
-        for machine_id in machine_ids:
+        for machine in machines:
             with session_scope(factory, write=True) as session:
                 result = training.trigger(
                     session=session,
-                    machine_id=machine_id,
+                    machine_id=machine.id,
                     model_type=model_type,
                     trigger_type="manual",
                     reason="demo: first training round",
                     requested_by="demo",
-                    window=Window(None, None),
+                    window=Window(None, cutoff),
                     hyperparameters={},
                     clock=clock,
                     enqueue=enqueue,
                 )
             if result.training_job_id is not None:
                 job_ids.append(result.training_job_id)
-    return job_ids
+    return job_ids, cutoff
 
 
 class ProgressReporter:
@@ -54,7 +65,9 @@ class ProgressReporter:
         job_ids: list[int],
         report: Callable[[str], None],
         every: float = 5.0,
+        final_hint: str | None = None,
     ) -> None:
+        self._hint = final_hint
         self._factory = factory
         self._job_ids = set(job_ids)
         self._report = report
@@ -99,4 +112,6 @@ class ProgressReporter:
                     "demo training round finished: every model type has a champion "
                     "where the data allowed it"
                 )
+                if self._hint:
+                    self._report(self._hint)
                 return

@@ -12,10 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
 from enms.core.errors import InvalidInput
+from enms.core.model_types import check_model_type
 from enms.core.timewindow import Window
 from enms.evaluation.models import PerformanceMetric
 from enms.evaluation.schemas import EvaluationRead
@@ -76,6 +78,12 @@ def evaluate(
             f"cannot evaluate {model_type} v{row.version} on this window: {exc}"
         ) from exc
     values = result.values
+    if not values.get("n"):
+        reasons = "; ".join(f"{k}: {v}" for k, v in result.undefined.items()) or "no points"
+        raise InvalidInput(
+            f"nothing in this window could be scored for {model_type} v{row.version} "
+            f"({reasons}); choose a longer window"
+        )
     metric = PerformanceMetric(
         model_id=row.id,
         machine_id=machine_id,
@@ -123,3 +131,19 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     return float(value) if hasattr(value, "__float__") else str(value)
+
+
+def list_evaluations(
+    *, session: Session, machine_id: int, model_type: str, limit: int = 100
+) -> list[EvaluationRead]:
+    """Recorded evaluations of a machine's model type, newest first."""
+    check_model_type(model_type)
+    rows = session.scalars(
+        select(PerformanceMetric)
+        .where(
+            PerformanceMetric.machine_id == machine_id, PerformanceMetric.model_type == model_type
+        )
+        .order_by(PerformanceMetric.id.desc())
+        .limit(limit)
+    )
+    return [EvaluationRead.model_validate(r, from_attributes=True) for r in rows]

@@ -95,7 +95,8 @@ def parse_records(records: list[dict[str, Any]]) -> ParsedReadings:
 
 def validate(raw: pd.DataFrame, where: Callable[[int], str]) -> ParsedReadings:
     """Validate a frame (one column per CSV column) into :class:`ParsedReadings`."""
-    problems: list[Problem] = []
+    problems = _Problems()
+    raw = raw.rename(columns=_canonical_names(list(raw.columns)))
     _check_header(raw)
     n = len(raw)
     if n == 0:
@@ -130,13 +131,36 @@ def validate(raw: pd.DataFrame, where: Callable[[int], str]) -> ParsedReadings:
     return _summarise(frame, n, known, extra, has_label, stamps, where)
 
 
+class _Problems(list[Problem]):
+    """The problems kept for the report (at most ``MAX_REPORTED`` per column and kind), and
+    how many there were in all."""
+
+    total: int = 0
+
+
+def _canonical_names(columns: list[object]) -> dict[object, str]:
+    """Known column names match whatever their case (``Energy_kWh`` is ``energy_kwh``)."""
+    known = {c: c for c in (TIMESTAMP, ENERGY, LABEL, *KNOWN_DRIVERS)}
+    out: dict[object, str] = {}
+    for column in columns:
+        name = str(column).strip()
+        out[column] = known.get(name.lower(), name)
+    return out
+
+
 def _check_header(raw: pd.DataFrame) -> None:
     columns = [str(c) for c in raw.columns]
     missing = [c for c in (TIMESTAMP, ENERGY) if c not in columns]
     if missing:
+        hint = ""
+        if any(";" in c for c in columns):
+            hint = (
+                " — the file looks semicolon-separated: save it as comma-separated "
+                "values with '.' as the decimal mark"
+            )
         raise InvalidFile(
             f"missing required column(s) {', '.join(missing)}; the header has: "
-            f"{', '.join(columns) or '(nothing)'}",
+            f"{', '.join(columns) or '(nothing)'}{hint}",
             details={"missing_columns": missing, "columns": columns},
         )
     dupes = sorted(
@@ -215,6 +239,8 @@ def _collect(
     column: str,
     message: str,
 ) -> None:
+    if isinstance(problems, _Problems):
+        problems.total += int(np.count_nonzero(mask))
     for i in np.flatnonzero(mask)[:MAX_REPORTED]:
         value = source.iloc[i]
         shown = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
@@ -224,14 +250,16 @@ def _collect(
 def _reject(problems: list[Problem]) -> None:
     problems.sort(key=lambda p: _location_key(p.location))
     first = problems[0]
-    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    total = max(len(problems), problems.total if isinstance(problems, _Problems) else 0)
+    more = f" (and {total - 1:,} more problem(s))" if total > 1 else ""
     raise InvalidFile(
         f"rejected, nothing was imported: {first}{more}",
         details={
+            "problem_count": total,
             "problems": [
                 {"location": p.location, "column": p.column, "value": p.value, "problem": p.problem}
                 for p in problems[:MAX_REPORTED]
-            ]
+            ],
         },
     )
 

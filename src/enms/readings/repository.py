@@ -85,3 +85,18 @@ def readings_frame(
     for col in READING_COLUMNS:
         frame[col] = frame[col].astype(float)
     return frame
+
+
+def window_stats(
+    session: Session, machine_id: int, start: datetime | None, end: datetime | None
+) -> tuple[int, datetime | None, datetime | None]:
+    """Number of readings of a machine in ``[start, end)``, and their first and last time."""
+    query = select(func.count(), func.min(EnergyReading.ts), func.max(EnergyReading.ts)).where(
+        EnergyReading.machine_id == machine_id
+    )
+    if start is not None:
+        query = query.where(EnergyReading.ts >= start)
+    if end is not None:
+        query = query.where(EnergyReading.ts < end)
+    n, first, last = session.execute(query).one()
+    return int(n), first, last

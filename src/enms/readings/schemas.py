@@ -15,7 +15,9 @@ class MachineCreate(BaseModel):
     """A new machine."""
 
     name: str = Field(min_length=1, max_length=200, description="Unique machine name.")
-    machine_type: str = Field("generic", max_length=100, description="compressor, chiller…")
+    machine_type: str = Field(
+        "generic", min_length=1, max_length=100, description="compressor, chiller…"
+    )
     timezone: str = Field("UTC", description="IANA zone of the site, e.g. Europe/Berlin.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form facts.")
 

@@ -134,6 +134,8 @@ def query_readings(
         frame = frame.iloc[:limit]
     if resolution != "raw":
         frame = aggregate(frame, resolution, machine.timezone)
+        truncated = len(frame) > limit
+        frame = frame.iloc[:limit]
     points = to_points(frame)
     return ReadingsPage(
         machine_id=machine.id,
@@ -159,3 +161,22 @@ def training_frame(
         frame = frame.join(expanded)
     frame["is_anomaly"] = frame["is_anomaly"].astype("boolean")
     return frame.dropna(axis=1, how="all")
+
+
+def require_readings(*, session: Session, machine: Machine, window: Window) -> int:
+    """The number of readings ``machine`` has in ``window``; :class:`InvalidInput` (saying
+    which readings it does have) when there are none."""
+    n, _, _ = repository.window_stats(session, machine.id, window.start, window.end)
+    if n:
+        return n
+    total, first, last = repository.window_stats(session, machine.id, None, None)
+    have = (
+        f"its {total:,} readings run from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+        if total and first and last
+        else "it has no readings yet: import some first"
+    )
+    start = f"{window.start:%Y-%m-%d %H:%M}" if window.start else "the beginning"
+    end = f"{window.end:%Y-%m-%d %H:%M}" if window.end else "now"
+    raise InvalidInput(
+        f"machine {machine.name!r} has no readings from {start} to {end} UTC; {have}"
+    )

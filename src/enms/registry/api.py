@@ -46,9 +46,14 @@ def promote(
 
 @router.post("/rollback")
 def rollback(
-    machine_id: int, model_type: str, body: AliasChange, session: SessionDep, clock: ClockDep
+    machine_id: int,
+    model_type: str,
+    session: SessionDep,
+    clock: ClockDep,
+    body: AliasChange | None = None,
 ) -> VersionRead:
-    """Return the champion alias to the previous champion."""
+    """Return the champion alias to the previous champion (the body is optional)."""
+    body = body or AliasChange()
     return service.rollback(
         session=session,
         machine_id=machine_id,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from enms.core.clock import Clock
 from enms.core.errors import Conflict, NotFound
 from enms.core.model_types import check_model_type
+from enms.readings.models import Machine
 from enms.registry import repository
 from enms.registry.models import AuditLog, ModelAlias, ModelVersion
 from enms.registry.schemas import AliasEvent, VersionRead
@@ -100,12 +101,20 @@ def get_version(
     if version is None:
         found = champion(session=session, machine_id=machine_id, model_type=model_type)
         if found is None:
-            raise NotFound(f"machine {machine_id} has no {model_type} champion yet: train one")
+            raise NotFound(
+                f"{_machine(session, machine_id)} has no {model_type} champion yet: train one"
+            )
         return found
     row = repository.version(session, machine_id, model_type, version)
     if row is None:
-        raise NotFound(f"machine {machine_id} has no {model_type} version {version}")
+        raise NotFound(f"{_machine(session, machine_id)} has no {model_type} version {version}")
     return row
+
+
+def _machine(session: Session, machine_id: int) -> str:
+    """How messages name a machine: its name when it exists."""
+    machine = session.get(Machine, machine_id)
+    return f"machine {machine.name!r}" if machine else f"machine {machine_id}"
 
 
 def read(session: Session, row: ModelVersion) -> VersionRead:

@@ -159,10 +159,32 @@ def _outcome_text(out: dict[str, Any]) -> str:
 def _job_line(job: JobRead) -> str:
     extra = f" v{job.model_version}" if job.model_version else ""
     error = f" — {job.error_message}" if job.error_message else ""
-    return (
-        f"job {job.id}: {job.model_type}{extra} for machine {job.machine_id} "
-        f"{job.training_status}{error}"
+    machine = repr(job.machine_name) if job.machine_name else f"machine {job.machine_id}"
+    took = (
+        f" in {job.training_duration_seconds:.1f} s"
+        if job.training_duration_seconds is not None
+        else ""
     )
+    return f"job {job.id}: {job.model_type}{extra} for {machine} {job.training_status}{took}{error}"
+
+
+def _job_detail(job: JobRead) -> str:
+    window = (
+        (f"{job.data_start:%Y-%m-%d %H:%M}" if job.data_start else "…")
+        + " .. "
+        + (f"{job.data_end:%Y-%m-%d %H:%M}" if job.data_end else "…")
+    )
+    lines = [
+        _job_line(job),
+        f"  trigger: {job.trigger_type} by {job.requested_by}"
+        + (f" ({job.trigger_reason})" if job.trigger_reason else ""),
+        f"  training window (UTC): {window}",
+        f"  progress: {job.progress_stage or '-'} {job.progress_percent or 0:.0f} %, "
+        f"attempt {job.attempts}",
+    ]
+    if job.performance_improvement is not None:
+        lines.append(f"  improvement over the champion: {job.performance_improvement:+.1f} %")
+    return "\n".join(lines)
 
 
 @click.group("jobs")
@@ -227,7 +249,7 @@ def show(app: AppContext, job_id: int, as_json: bool) -> None:
 
     with session_scope(app.session_factory) as session:
         job = service.read(service.get_job(session=session, job_id=job_id))
-    emit(job, as_json, _job_line)
+    emit(job, as_json, _job_detail)
 
 
 @jobs_group.command("cancel")

@@ -19,16 +19,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from enms.core.clock import Clock
 from enms.core.config import TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import DomainError
-from enms.ml.base import ModelError
+from enms.ml.base import EnergyModel, ModelError
 from enms.ml.registry import get_model_class
-from enms.ml.scoring import Score, improvement, score
+from enms.ml.scoring import improvement, score
 from enms.readings import service as readings
 from enms.registry import artifacts
 from enms.registry import service as registry
@@ -188,7 +190,8 @@ def _stages(run: _Run, ctx: RunContext) -> str:
     with session_scope(ctx.factory) as session:
         current = registry.champion(session=session, machine_id=machine_id, model_type=model_type)
         champion_model = artifacts.load_model(current) if current is not None else None
-    gain = _gain(champion_model, frame, split, holdout)
+        champion_end = current.training_end if current is not None else None
+    gain = _gain(champion_model, champion_end, candidate, frame, split)
 
     # Validated, the model is fitted again on the whole window, so the version in service
     # has seen every season and the newest readings (CalTRACK's full-year baseline).
@@ -210,7 +213,7 @@ def _stages(run: _Run, ctx: RunContext) -> str:
         training_end=(frame.index[-1] + _interval(frame)).to_pydatetime(),
         training_rows=len(frame),
         training_data_sha256=_data_hash(frame),
-        metrics_in_sample=in_sample.as_dict() if in_sample else {},
+        metrics_in_sample=(in_sample.as_dict() if in_sample else {}) | _model_report(model),
         metrics_holdout=holdout.as_dict()
         | {
             "validation_fit_until": split.isoformat(),
@@ -266,14 +269,60 @@ def _holdout_start(frame: pd.DataFrame, fraction: float) -> pd.Timestamp:
     return pd.Timestamp(frame.index[min(max(position, 1), len(frame) - 1)])
 
 
-def _gain(champion: object, frame: pd.DataFrame, split: pd.Timestamp, new: Score) -> float | None:
+def _gain(
+    champion: EnergyModel | None,
+    champion_end: datetime | None,
+    candidate: EnergyModel,
+    frame: pd.DataFrame,
+    split: pd.Timestamp,
+) -> float | None:
+    """The candidate's improvement over the champion, in percent of the primary metric, on
+    held-out readings *neither* was fitted on: the champion's own training data would flatter
+    it, so readings before its training end are left out. None when nothing is left."""
     if champion is None:
         return None
+    start = split if champion_end is None else max(split, pd.Timestamp(champion_end))
+    if (frame.index >= start).sum() < 2:
+        return None
     try:
-        theirs = score(champion, frame, start=split)  # type: ignore[arg-type]
+        return improvement(
+            score(candidate, frame, start=start), score(champion, frame, start=start)
+        )
     except ModelError:
         return None
-    return improvement(new, theirs)
+
+
+def _model_report(model: EnergyModel) -> dict[str, Any]:
+    """What the fitted model says about itself, for ISO 50006 / DOE EnPI reporting: the
+    coefficients with standard errors and p-values, and the fit summary (adjusted R²,
+    balance points, ...), where the model type has them."""
+    report: dict[str, Any] = {}
+    coefficients = getattr(model, "coefficients_", None)
+    if isinstance(coefficients, pd.DataFrame):
+        table = coefficients.replace({np.nan: None})
+        report["coefficients"] = {
+            str(term): {str(k): _plain(v) for k, v in row.items()}
+            for term, row in table.to_dict(orient="index").items()
+        }
+    summary = getattr(model, "summary_", None)
+    if isinstance(summary, dict):
+        report["summary"] = {str(k): _plain(v) for k, v in summary.items()}
+    return report
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe scalars and lists (numpy numbers, NaN → None)."""
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
 
 
 def _data_hash(frame: pd.DataFrame) -> str:

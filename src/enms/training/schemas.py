@@ -47,6 +47,7 @@ class JobRead(BaseModel):
 
     id: int
     machine_id: int
+    machine_name: str | None = None
     model_type: str
     training_status: str
     trigger_type: str

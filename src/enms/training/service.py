@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from enms.core.clock import Clock
 from enms.core.config import TrainingSettings
@@ -25,6 +25,7 @@ from enms.core.model_types import check_model_type
 from enms.core.timewindow import Window
 from enms.ml.registry import get_model_class
 from enms.readings import service as readings
+from enms.readings.models import Machine
 from enms.training import repository
 from enms.training.models import ACTIVE_STATUSES, TrainingJob
 from enms.training.params import build_params
@@ -58,6 +59,7 @@ def trigger(
             f"unknown trigger type {trigger_type!r}; choose one of {', '.join(TRIGGER_TYPES)}"
         )
     machine = readings.get_machine(session=session, machine_id=machine_id)
+    readings.require_readings(session=session, machine=machine, window=window)
     # Refuse unknown hyperparameters now (422), not later in a worker.
     build_params(
         get_model_class(model_type),
@@ -121,8 +123,11 @@ def get_job(*, session: Session, job_id: int) -> TrainingJob:
 
 
 def read(job: TrainingJob) -> JobRead:
-    """Schema view of a job."""
-    return JobRead.model_validate(job, from_attributes=True)
+    """Schema view of a job (with its machine's name)."""
+    out = JobRead.model_validate(job, from_attributes=True)
+    session = object_session(job)
+    machine = session.get(Machine, job.machine_id) if session is not None else None
+    return out.model_copy(update={"machine_name": machine.name if machine else None})
 
 
 def list_jobs(

@@ -31,6 +31,7 @@ class ChampionCell:
     label: str
     value: float | None
     unit: str
+    why_missing: str | None = None
 
 
 @dataclass
@@ -59,11 +60,13 @@ def plant_overview(session: Session, *, jobs_limit: int = 12) -> Overview:
         key, label, unit = HEADLINE[model_type]
         for version in registry.champions(session=session, model_type=model_type):
             value: Any = version.metrics_holdout.get(key)
+            undefined = version.metrics_holdout.get("undefined") or {}
             cell = ChampionCell(
                 version.version,
                 label,
                 float(value) if isinstance(value, int | float) else None,
                 unit,
+                str(undefined[key]) if key in undefined else None,
             )
             rows[version.machine_id].champions[model_type] = cell
     jobs = training.list_jobs(session=session, limit=jobs_limit)

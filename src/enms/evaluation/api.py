@@ -1,0 +1,54 @@
+"""JSON routes for evaluations: run one on a window, list the recorded ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from enms.api.deps import ClockDep, SessionDep
+from enms.core.timewindow import Window
+from enms.evaluation import service
+from enms.evaluation.schemas import EvaluationRead
+from enms.readings import service as readings
+
+router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["evaluation"])
+
+
+class EvaluateRequest(BaseModel):
+    """The window ``[from, to)`` and the version (default: the champion)."""
+
+    start: str = Field(alias="from", description="ISO 8601, inclusive.")
+    end: str = Field(alias="to", description="ISO 8601, exclusive.")
+    version: int | None = Field(None, ge=1)
+
+
+@router.post("/evaluate", status_code=201)
+def evaluate(
+    machine_id: int, model_type: str, body: EvaluateRequest, session: SessionDep, clock: ClockDep
+) -> EvaluationRead:
+    """Score a version on readings it did not train on and record the metrics."""
+    readings.get_machine(session=session, machine_id=machine_id)
+    return service.evaluate(
+        session=session,
+        machine_id=machine_id,
+        model_type=model_type,
+        window=Window.parse(body.start, body.end),
+        version=body.version,
+        clock=clock,
+    )
+
+
+@router.get("/evaluations")
+def list_evaluations(
+    machine_id: int,
+    model_type: str,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[EvaluationRead]:
+    """Recorded evaluations, newest first."""
+    readings.get_machine(session=session, machine_id=machine_id)
+    return service.list_evaluations(
+        session=session, machine_id=machine_id, model_type=model_type, limit=limit
+    )
