@@ -137,15 +137,23 @@ def test_evaluations_round_trip_and_a_window_without_readings_is_refused(
 ) -> None:
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock).id
-    future = client.post(f"{API}/model-performance/retrain/trigger", json={
-        "machine_id": machine_id, "model_type": "baseline",
-        "data_from": "2027-01-01", "data_to": "2027-02-01"})
+    future = client.post(
+        f"{API}/model-performance/retrain/trigger",
+        json={
+            "machine_id": machine_id,
+            "model_type": "baseline",
+            "data_from": "2027-01-01",
+            "data_to": "2027-02-01",
+        },
+    )
     assert future.status_code == 422
     message = future.json()["error"]["message"]
     assert "has no readings from 2027-01-01 00:00 to 2027-02-01 00:00 UTC" in message
     assert "readings run from 2024-12-31 23:00" in message
-    job = client.post(f"{API}/model-performance/retrain/trigger", json={
-        "machine_id": machine_id, "model_type": "baseline", "data_to": "2025-04-01"})
+    job = client.post(
+        f"{API}/model-performance/retrain/trigger",
+        json={"machine_id": machine_id, "model_type": "baseline", "data_to": "2025-04-01"},
+    )
     assert _wait_for(client, job.json()["training_job_id"])["training_status"] == "completed"
     version = client.get(f"{API}/machines/{machine_id}/models/baseline/versions/1").json()
     coefficients = version["metrics_in_sample"]["coefficients"]

@@ -108,8 +108,15 @@ def test_a_job_trains_registers_a_champion_then_a_challenger(
     assert second.training_job_id is not None
     assert run_job(second.training_job_id, ctx) == "completed"
     with session_scope(session_factory, write=True) as session:
-        registry.promote(session=session, machine_id=machine_id, model_type="baseline",
-                         version=2, actor="test", reason=None, clock=clock)
+        registry.promote(
+            session=session,
+            machine_id=machine_id,
+            model_type="baseline",
+            version=2,
+            actor="test",
+            reason=None,
+            clock=clock,
+        )
     third = _trigger(session_factory, clock, machine_id)  # the same data again
     assert third.training_job_id is not None
     assert run_job(third.training_job_id, ctx) == "completed"
