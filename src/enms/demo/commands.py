@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -95,6 +96,6 @@ def _start_training(app: AppContext, db_path: Path) -> None:
         hint = (
             f"try: ENMS_DATABASE_URL=sqlite:///{db_path} enms evaluate baseline "
             f'--machine "Compressor C1" --from {cutoff:%Y-%m-%d} --to '
-            f"{cutoff + HELD_BACK:%Y-%m-%d}"
+            f"{cutoff + HELD_BACK + timedelta(days=1):%Y-%m-%d}"
         )
     ProgressReporter(app.session_factory, job_ids, progress, final_hint=hint).start()

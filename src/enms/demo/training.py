@@ -94,7 +94,7 @@ class ProgressReporter:
                 ]
             counts = Counter(j.training_status for j in jobs)
             running = [
-                f"{j.model_type} #{j.machine_id} {j.progress_stage}"
+                f"{j.model_type} of {j.machine_name} ({j.progress_stage})"
                 for j in jobs
                 if j.training_status == "running"
             ]
