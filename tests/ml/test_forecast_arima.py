@@ -16,17 +16,11 @@ from .conftest import forecast_split
 TZ = "Europe/Berlin"
 
 
-@pytest.fixture(scope="module")
-def hourly(hourly_by_type: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Hourly readings per machine type."""
-    return hourly_by_type
-
-
 @pytest.mark.parametrize("kind", ["furnace", "boiler", "cnc_line"])
 def test_beats_weekly_seasonal_naive_on_the_demo_plant(
-    hourly: dict[str, pd.DataFrame], kind: str
+    hourly_by_type: dict[str, pd.DataFrame], kind: str
 ) -> None:
-    train, evaluation, cut = forecast_split(hourly[kind])
+    train, evaluation, cut = forecast_split(hourly_by_type[kind])
     model = ArimaForecaster(timezone=TZ).fit(train)
     result = evaluate_forecaster(model, evaluation, start=cut, alpha=0.1)
     assert result.n_origins == 28
@@ -38,8 +32,8 @@ def test_beats_weekly_seasonal_naive_on_the_demo_plant(
     assert [b["hours_ahead"] for b in result.by_lead] == [float(h) for h in range(1, 25)]
 
 
-def test_energy_alone_still_beats_seasonal_naive(hourly: dict[str, pd.DataFrame]) -> None:
-    train, evaluation, cut = forecast_split(hourly["furnace"])
+def test_energy_alone_still_beats_seasonal_naive(hourly_by_type: dict[str, pd.DataFrame]) -> None:
+    train, evaluation, cut = forecast_split(hourly_by_type["furnace"])
     model = ArimaForecaster(timezone="Europe/Berlin", drivers=()).fit(train)
     assert model.drivers_ == []
     result = evaluate_forecaster(model, evaluation, start=cut)
@@ -71,9 +65,9 @@ def test_fifteen_minute_readings_are_forecast_at_their_own_interval(
 
 
 def test_interval_holds_the_forecast_and_widens_with_confidence(
-    hourly: dict[str, pd.DataFrame],
+    hourly_by_type: dict[str, pd.DataFrame],
 ) -> None:
-    train, evaluation, _ = forecast_split(hourly["chiller"])
+    train, evaluation, _ = forecast_split(hourly_by_type["chiller"])
     model = ArimaForecaster(timezone="Europe/Berlin").fit(train)
     point = model.predict(evaluation)
     narrow = model.predict_interval(evaluation, alpha=0.5)
@@ -84,22 +78,24 @@ def test_interval_holds_the_forecast_and_widens_with_confidence(
     assert ((wide["upper"] - wide["lower"]) > (narrow["upper"] - narrow["lower"])).all()
 
 
-def test_less_than_two_weeks_is_insufficient(hourly: dict[str, pd.DataFrame]) -> None:
-    df = hourly["furnace"].iloc[: 10 * 24]
+def test_less_than_two_weeks_is_insufficient(hourly_by_type: dict[str, pd.DataFrame]) -> None:
+    df = hourly_by_type["furnace"].iloc[: 10 * 24]
     with pytest.raises(InsufficientData, match=r"at least 14 days .* weekly seasonality"):
         ArimaForecaster().fit(df)
 
 
-def test_a_frame_without_a_fitted_driver_is_refused(hourly: dict[str, pd.DataFrame]) -> None:
-    train, evaluation, _ = forecast_split(hourly["furnace"])
+def test_a_frame_without_a_fitted_driver_is_refused(
+    hourly_by_type: dict[str, pd.DataFrame],
+) -> None:
+    train, evaluation, _ = forecast_split(hourly_by_type["furnace"])
     model = ArimaForecaster().fit(train)
     assert "production_units" in model.drivers_
     with pytest.raises(ValueError, match="production_units"):
         model.predict(evaluation.drop(columns="production_units"))
 
 
-def test_continues_from_the_end_of_training(hourly: dict[str, pd.DataFrame]) -> None:
-    train, evaluation, cut = forecast_split(hourly["furnace"])
+def test_continues_from_the_end_of_training(hourly_by_type: dict[str, pd.DataFrame]) -> None:
+    train, evaluation, cut = forecast_split(hourly_by_type["furnace"])
     model = ArimaForecaster().fit(train)
     after = model.forecast(evaluation[evaluation.index >= cut])
     # the same targets forecast from a frame that also holds the last training week

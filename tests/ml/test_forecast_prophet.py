@@ -15,17 +15,11 @@ from .conftest import forecast_split
 TZ = "Europe/Berlin"
 
 
-@pytest.fixture(scope="module")
-def hourly(hourly_by_type: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Hourly readings per machine type."""
-    return hourly_by_type
-
-
 @pytest.mark.parametrize("kind", ["furnace", "boiler", "cnc_line"])
 def test_beats_weekly_seasonal_naive_on_the_demo_plant(
-    hourly: dict[str, pd.DataFrame], kind: str
+    hourly_by_type: dict[str, pd.DataFrame], kind: str
 ) -> None:
-    train, evaluation, cut = forecast_split(hourly[kind])
+    train, evaluation, cut = forecast_split(hourly_by_type[kind])
     model = ProphetForecaster(timezone=TZ, country="DE").fit(train)
     result = evaluate_forecaster(model, evaluation, start=cut, alpha=0.1)
     assert result.n_origins == 28
@@ -37,9 +31,9 @@ def test_beats_weekly_seasonal_naive_on_the_demo_plant(
 
 
 def test_day_type_daily_seasonalities_and_no_yearly_below_a_year(
-    hourly: dict[str, pd.DataFrame],
+    hourly_by_type: dict[str, pd.DataFrame],
 ) -> None:
-    train, _, _ = forecast_split(hourly["lighting"])
+    train, _, _ = forecast_split(hourly_by_type["lighting"])
     model = ProphetForecaster(timezone="Europe/Berlin").fit(train)
     seasonalities = model._model().seasonalities
     assert {"daily_weekday", "daily_saturday", "daily_offday", "weekly"} <= set(seasonalities)
@@ -52,9 +46,9 @@ def test_day_type_daily_seasonalities_and_no_yearly_below_a_year(
 
 
 def test_fit_is_quiet_deterministic_and_round_trips(
-    hourly: dict[str, pd.DataFrame], capfd: pytest.CaptureFixture[str]
+    hourly_by_type: dict[str, pd.DataFrame], capfd: pytest.CaptureFixture[str]
 ) -> None:
-    train, evaluation, _ = forecast_split(hourly["chiller"])
+    train, evaluation, _ = forecast_split(hourly_by_type["chiller"])
     first = ProphetForecaster(timezone="Europe/Berlin", seed=3).fit(train)
     out, err = capfd.readouterr()
     assert "cmdstanpy" not in err + out
@@ -89,7 +83,7 @@ def test_fifteen_minute_readings_fit_hourly_and_forecast_every_reading(
     assert 0.75 <= coverage <= 0.995
 
 
-def test_less_than_two_weeks_is_insufficient(hourly: dict[str, pd.DataFrame]) -> None:
-    df = hourly["furnace"].iloc[: 10 * 24]
+def test_less_than_two_weeks_is_insufficient(hourly_by_type: dict[str, pd.DataFrame]) -> None:
+    df = hourly_by_type["furnace"].iloc[: 10 * 24]
     with pytest.raises(InsufficientData, match=r"at least 14 days .* weekly seasonality"):
         ProphetForecaster().fit(df)
