@@ -46,6 +46,20 @@ class ArtifactError(ModelError):
     """Bytes that are not a valid, untampered enms artifact."""
 
 
+class MissingColumns(ModelError):
+    """The readings lack driver column(s) the fitted model needs; ``columns`` names them.
+
+    Callers map it to a client error (HTTP 422 naming the columns), never a 500.
+
+    >>> str(MissingColumns(["production_units"]))
+    "readings lack the column(s) ['production_units'] this model uses"
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        super().__init__(f"readings lack the column(s) {columns} this model uses")
+        self.columns = list(columns)
+
+
 def content_hash(payload: bytes) -> str:
     """SHA-256 hex digest of ``payload``.
 

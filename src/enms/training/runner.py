@@ -307,6 +307,11 @@ def _model_report(model: EnergyModel) -> dict[str, Any]:
     summary = getattr(model, "summary_", None)
     if isinstance(summary, dict):
         report["summary"] = {str(k): _plain(v) for k, v in summary.items()}
+    # Model-specific top-level report entries (e.g. ``training_window_check``,
+    # ``sufficiency``, ``selection``, ``flags``), recorded as the model states them.
+    extra = getattr(model, "report_", None)
+    if isinstance(extra, dict):
+        report.update({str(k): _plain(v) for k, v in extra.items()})
     return report
 
 
