@@ -36,7 +36,11 @@ def test_plant_has_varied_machines_and_the_readings_contract(
         assert (r["energy_kwh"] >= 0).all()
         assert r.notna().all().all()
         assert m.timezone == "Europe/Berlin"
-        assert m.metadata["country"] == "DE"
+        assert m.country == "DE"
+        assert "country" not in m.metadata  # a machine column, not a free-form fact
+        assert m.planned_drivers[-1] == "operating_hours"  # the shift schedule
+        # the production plan is planned where the machine produces anything
+        assert ("production_units" in m.planned_drivers) == bool(r["production_units"].any())
         assert (r["operating_hours"].between(0, 0.25)).all()
 
 

@@ -74,6 +74,9 @@ class SyntheticMachine:
     metadata: dict[str, Any]
     readings: pd.DataFrame
     truth: MachineTruth
+    country: str | None = None
+    #: Drivers known a day ahead: the production plan and the shift schedule it has.
+    planned_drivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,8 +221,18 @@ def _machine(
         index=index,
     )
     truth = MachineTruth(intercept, coef, hb, hs, cb, cs, float(noise_sd), tuple(events))
-    metadata = {"country": COUNTRY, "site": "Demo Plant Nord", "nominal_kw": spec.base_kw}
-    return SyntheticMachine(spec.name, spec.machine_type, TIMEZONE, metadata, readings, truth)
+    metadata = {"site": "Demo Plant Nord", "nominal_kw": spec.base_kw}
+    planned = ("production_units",) if spec.units_per_hour > 0 else ()
+    return SyntheticMachine(
+        spec.name,
+        spec.machine_type,
+        TIMEZONE,
+        metadata,
+        readings,
+        truth,
+        country=COUNTRY,
+        planned_drivers=(*planned, "operating_hours"),
+    )
 
 
 def generate_plant(

@@ -111,6 +111,8 @@ def build(
                     name=machine.name,
                     machine_type=machine.machine_type,
                     timezone=machine.timezone,
+                    country=machine.country,
+                    planned_drivers=list(machine.planned_drivers),
                     metadata={**machine.metadata, "demo": True},
                 ),
                 clock=clock,

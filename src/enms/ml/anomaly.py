@@ -2,21 +2,28 @@
 
 Two views of each reading are combined into one score:
 
-* the residual against an internal :class:`~enms.ml.baseline.BaselineModel`, standardised
-  by a robust scale (1.4826·MAD of the training residuals): ``|z|``;
-* a scikit-learn ``IsolationForest`` (fixed ``random_state``) on the standardised residual,
-  the drivers and local time of day/week, whose raw score is put on the same robust
-  z-scale; it catches combinations that are unusual even when the residual is modest.
+* the residual against an internal :class:`~enms.ml.baseline.BaselineModel` fitted on the
+  whole training window, standardised by a robust scale (1.4826·MAD of the training
+  residuals): ``z``;
+* a scikit-learn ``IsolationForest`` (fixed ``random_state``) on ``z``, the drivers the
+  baseline uses and local time of day and weekend flag, whose raw score
+  (``-score_samples``) is put on a robust z-scale (median and 1.4826·MAD of its training
+  scores): ``forest_z``. It catches combinations that are unusual even when the residual
+  is modest.
 
-``score = max(|z|, forest z)``. The alarm threshold is not scikit-learn's
-``contamination``: the last ``calibration_fraction`` of the training window (in time order)
-is held out of the fit, scored, and the threshold is its ``1 − target_alarm_rate``
-quantile, so on data like the training data about ``target_alarm_rate`` of readings alarm.
-With fewer than ``1/target_alarm_rate`` calibration readings the quantile sits near their
-maximum.
+``score = |z| + forest_weight · max(0, forest_z)``.
+
+The alarm threshold is not scikit-learn's ``contamination``. The forest is fitted on all
+but the last ``calibration_fraction`` of the training window (in time order); that tail is
+scored and the threshold is taken from its scores by
+:func:`~enms.ml.alarm_threshold.tail_threshold`: the ``1 − target_alarm_rate`` quantile
+of an exponential tail anchored on the bulk of the scores, so neither labelled rows nor
+the most extreme unlabelled residuals can set it (one spike in the calibration tail does
+not switch the detector off). How it was set is reported in ``report_["alarm_threshold"]``.
 
 Rows labelled ``is_anomaly`` are excluded from fitting and calibration. Rows whose drivers
-are NaN get a NaN score and are never flagged.
+are NaN get a NaN score and are never flagged; a driver column the model uses that is
+absent from the readings raises :class:`~enms.ml.base.MissingColumns`.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 
-from enms.ml.base import LABEL, TARGET, EnergyModel, InsufficientData
+from enms.ml.alarm_threshold import tail_threshold
+from enms.ml.base import LABEL, TARGET, EnergyModel, InsufficientData, MissingColumns
 from enms.ml.baseline import BaselineModel
 from enms.ml.features import calendar_features, datetime_index, validate_frame
 
@@ -51,7 +59,7 @@ class AnomalyDetector(EnergyModel):
     """Residual + IsolationForest detector; ``predict`` returns the anomaly score.
 
     Learned attributes: ``baseline_``, ``residual_scale_``, ``forest_``, ``threshold_``,
-    ``n_fit_``, ``n_calibration_``.
+    ``n_fit_``, ``n_calibration_``, ``report_``.
     """
 
     model_type = "anomaly"
@@ -90,8 +98,10 @@ class AnomalyDetector(EnergyModel):
                 f"{MIN_CALIBRATION} (have {len(f)} readings in all)"
             )
         fit_part, cal_part = f.iloc[: len(f) - n_cal], f.iloc[len(f) - n_cal :]
-        self.baseline_ = BaselineModel(timezone=self.timezone).fit(fit_part)
-        resid = (fit_part[TARGET] - self.baseline_.predict(fit_part)).to_numpy()
+        # The expected-energy model sees the whole window (every season, the newest
+        # readings); only the forest and the threshold need data the other did not see.
+        self.baseline_ = BaselineModel(timezone=self.timezone).fit(f)
+        resid = (f[TARGET] - self.baseline_.predict(f)).to_numpy()
         resid = resid[~np.isnan(resid)]
         _, self.residual_scale_ = _robust_centre_scale(resid)
         feats = self._features(fit_part)
@@ -108,10 +118,23 @@ class AnomalyDetector(EnergyModel):
         cal_scores = cal_scores[~np.isnan(cal_scores)]
         if cal_scores.size < MIN_CALIBRATION:
             raise InsufficientData("too few complete readings in the calibration tail")
-        self.threshold_ = float(np.quantile(cal_scores, 1.0 - self.target_alarm_rate))
+        tail = tail_threshold(cal_scores, self.target_alarm_rate)
+        self.threshold_ = tail.threshold
         self.n_fit_ = len(fit_part)
         self.n_calibration_ = int(cal_scores.size)
+        self.report_ = {
+            "alarm_threshold": {
+                **tail.as_dict(),
+                "calibration_alarm_rate": float(np.mean(cal_scores > self.threshold_)),
+                "calibration_max_score": float(cal_scores.max()),
+            }
+        }
         return self
+
+    def required_columns(self) -> list[str]:
+        """Driver columns the fitted detector reads (its baseline's drivers)."""
+        self._check_fitted()
+        return self._driver_names()
 
     def _features(self, f: pd.DataFrame) -> FloatArray:
         """Residual z, drivers used by the baseline, local time of day and weekend flag."""
@@ -134,6 +157,9 @@ class AnomalyDetector(EnergyModel):
         """Anomaly score per reading (higher is more anomalous; NaN where undefined)."""
         self._check_fitted()
         f = validate_frame(frame)
+        missing = [c for c in self.required_columns() if c not in f.columns]
+        if missing:
+            raise MissingColumns(missing)
         feats = self._features(f)
         ok = ~np.isnan(feats).any(axis=1)
         score = np.full(len(f), np.nan)

@@ -32,11 +32,29 @@ def machines_group() -> None:
     help="Kind of machine: compressor, chiller, furnace…",
 )
 @click.option("--timezone", default="UTC", show_default=True, help="IANA time zone of the site.")
+@click.option(
+    "--country",
+    default=None,
+    help="ISO 3166-1 alpha-2 code of the site (e.g. DE): models use its public holidays.",
+)
+@click.option(
+    "--planned-driver",
+    "planned_drivers",
+    multiple=True,
+    help="A driver column known a day ahead (production plan, shift schedule); repeatable.",
+)
 @click.option("--metadata", default="{}", help="JSON object of free-form facts.")
 @json_option
 @pass_app
 def add(
-    app: AppContext, name: str, machine_type: str, timezone: str, metadata: str, as_json: bool
+    app: AppContext,
+    name: str,
+    machine_type: str,
+    timezone: str,
+    country: str | None,
+    planned_drivers: tuple[str, ...],
+    metadata: str,
+    as_json: bool,
 ) -> None:
     """Register a machine called NAME."""
     try:
@@ -45,10 +63,20 @@ def add(
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from exc
     from enms.readings import service
 
-    data = _validated(name=name, machine_type=machine_type, timezone=timezone, metadata=meta)
+    data = _validated(
+        name=name,
+        machine_type=machine_type,
+        timezone=timezone,
+        country=country,
+        planned_drivers=list(planned_drivers),
+        metadata=meta,
+    )
     with session_scope(app.session_factory, write=True) as session:
         machine = service.create_machine(session=session, data=data, clock=app.clock)
     emit(machine, as_json, lambda m: f"added machine {m.name!r} (id {m.id}, {m.machine_type})")
+
+
+_OPTION_OF = {"name": "NAME", "machine_type": "--type", "planned_drivers": "--planned-driver"}
 
 
 def _validated(**fields: object) -> MachineCreate:
@@ -58,7 +86,9 @@ def _validated(**fields: object) -> MachineCreate:
         return MachineCreate.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise click.BadParameter(str(first["msg"]), param_hint=str(first["loc"][0])) from None
+        where = str(first["loc"][0]) if first["loc"] else "metadata"
+        hint = _OPTION_OF.get(where, f"--{where.replace('_', '-')}")
+        raise click.BadParameter(str(first["msg"]), param_hint=hint) from None
 
 
 @machines_group.command("list")
@@ -76,14 +106,17 @@ def list_(app: AppContext, as_json: bool) -> None:
 def _machines_table(machines: list[MachineRead]) -> str:
     if not machines:
         return "no machines yet: add one with `enms machines add NAME --type TYPE`"
-    lines = [f"{'ID':>4}  {'NAME':<28} {'TYPE':<18} {'READINGS':>9}  SPAN (UTC)"]
+    lines = [f"{'ID':>4}  {'NAME':<28} {'TYPE':<18} {'CC':<3}{'READINGS':>9}  SPAN (UTC)"]
     for m in machines:
         span = (
             f"{m.first_reading:%Y-%m-%d} .. {m.last_reading:%Y-%m-%d}"
             if m.first_reading and m.last_reading
             else "-"
         )
-        lines.append(f"{m.id:>4}  {m.name:<28} {m.machine_type:<18} {m.readings_count:>9,}  {span}")
+        cc = m.country or "-"
+        lines.append(
+            f"{m.id:>4}  {m.name:<28} {m.machine_type:<18} {cc:<3}{m.readings_count:>9,}  {span}"
+        )
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +32,13 @@ class Machine(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     machine_type: Mapped[str] = mapped_column(String(100), default="generic")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: ISO 3166-1 alpha-2 code of the site (holiday calendars); None: unknown, no holidays.
+    country: Mapped[str | None] = mapped_column(String(2))
+    #: Driver columns known a day ahead (production plan, shift schedule, weather forecast):
+    #: the only drivers a forecaster uses by default.
+    planned_drivers: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default=text("'[]'")
+    )
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

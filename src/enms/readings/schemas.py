@@ -6,9 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from enms.readings.countries import normalise_country
 
 Resolution = Literal["raw", "hourly", "daily"]
+#: Columns of a readings file that are never drivers (the time stamp, target and label).
+NOT_DRIVERS = frozenset({"timestamp", "energy_kwh", "is_anomaly"})
 
 
 class MachineCreate(BaseModel):
@@ -19,6 +23,20 @@ class MachineCreate(BaseModel):
         "generic", min_length=1, max_length=100, description="compressor, chiller…"
     )
     timezone: str = Field("UTC", description="IANA zone of the site, e.g. Europe/Berlin.")
+    country: str | None = Field(
+        None,
+        description=(
+            "ISO 3166-1 alpha-2 code of the site (e.g. DE); models use its public holidays. "
+            "None: no holiday calendar."
+        ),
+    )
+    planned_drivers: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Driver columns known a day ahead (production plan, shift schedule, weather "
+            "forecast); forecasters use only these by default."
+        ),
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form facts.")
 
     @field_validator("name")
@@ -38,6 +56,29 @@ class MachineCreate(BaseModel):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
         return value
 
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_country(value)
+
+    @field_validator("planned_drivers")
+    @classmethod
+    def _driver_names(cls, value: list[str]) -> list[str]:
+        names = [v.strip() for v in value]
+        bad = sorted({n for n in names if n in NOT_DRIVERS or not n})
+        if bad:
+            raise ValueError(f"{bad} cannot be planned drivers (not driver columns)")
+        return list(dict.fromkeys(names))  # drop repeats, keep order
+
+    @model_validator(mode="after")
+    def _country_from_metadata(self) -> MachineCreate:
+        # Before machines had a country column, scripts put it in metadata; honour them.
+        legacy = self.metadata.get("country")
+        if self.country is None and isinstance(legacy, str):
+            self.country = normalise_country(legacy)
+            self.metadata = {k: v for k, v in self.metadata.items() if k != "country"}
+        return self
+
 
 class MachineRead(BaseModel):
     """A machine as stored, with a summary of its readings."""
@@ -48,6 +89,8 @@ class MachineRead(BaseModel):
     name: str
     machine_type: str
     timezone: str
+    country: str | None = None
+    planned_drivers: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
     created_at: datetime
     readings_count: int = 0

@@ -38,6 +38,8 @@ def create_machine(*, session: Session, data: MachineCreate, clock: Clock) -> Ma
         name=data.name,
         machine_type=data.machine_type,
         timezone=data.timezone,
+        country=data.country,
+        planned_drivers=list(data.planned_drivers),
         metadata_=data.metadata,
         created_at=clock.now(),
     )
