@@ -10,6 +10,8 @@ from enms.demo.generator import SyntheticMachine, generate_plant
 from enms.ml import metrics
 from enms.ml.anomaly import AnomalyDetector
 from enms.ml.base import InsufficientData
+from enms.ml.baseline import BaselineModel
+from enms.ml.features import calendar_features
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +77,71 @@ def test_scores_flags_and_missing_drivers(plant: list[SyntheticMachine]) -> None
 def test_refuses_a_window_too_short_to_calibrate(plant: list[SyntheticMachine]) -> None:
     with pytest.raises(InsufficientData, match="calibration tail"):
         AnomalyDetector().fit(plant[3].readings.iloc[:100])
+
+
+def test_an_unlabelled_spike_in_the_calibration_tail_does_not_silence_it(
+    plant: list[SyntheticMachine],
+) -> None:
+    machine = next(m for m in plant if m.machine_type == "cnc_line")
+    train = machine.readings.loc[:"2025-06-30"].copy()
+    later = machine.readings.loc["2025-07-01":]
+    labels = later["is_anomaly"]
+    assert labels.sum() >= 10
+    clean = AnomalyDetector().fit(train)
+    # three unlabelled meter glitches of 20 x the mean reading in the calibration tail
+    tail_start = len(train) - clean.n_calibration_
+    glitches = train.index[[tail_start + 100, tail_start + 900, len(train) - 50]]
+    train.loc[glitches, "energy_kwh"] = 20 * train["energy_kwh"].mean()
+    train.loc[glitches, "is_anomaly"] = False
+    spiked = AnomalyDetector().fit(train)
+
+    assert spiked.n_trimmed_ >= 3  # the glitches do not bend the baseline either
+    assert spiked.threshold_ == pytest.approx(clean.threshold_, rel=0.05)
+    flags = spiked.flag(later)
+    assert metrics.recall(labels, flags) >= 0.95
+    assert metrics.precision(labels, flags) >= 0.9
+    # The plain 1 - rate quantile of the same calibration scores would sit above every
+    # labelled spike that follows: this is the detector the glitches would have silenced.
+    tail = train.iloc[tail_start:]
+    plain = float(np.nanquantile(spiked.score(tail), 1 - spiked.target_alarm_rate))
+    assert plain > spiked.score(later)[labels].max()
+    assert spiked.report_["alarm_threshold"]["method"] == "exponential_tail"
+
+
+def test_score_is_the_documented_formula(plant: list[SyntheticMachine]) -> None:
+    import enms.ml.anomaly as module
+
+    assert "score = |z| + forest_weight · max(0, forest_z)" in (module.__doc__ or "")
+    frame = plant[3].readings.loc[:"2025-04-30"]
+    probe = plant[3].readings.loc["2025-05-01":"2025-05-07"]
+    residual_only = AnomalyDetector(forest_weight=0.0).fit(frame)
+    z = (probe["energy_kwh"] - residual_only.baseline_.predict(probe)) / (
+        residual_only.residual_scale_
+    )
+    pd.testing.assert_series_equal(
+        residual_only.score(probe), z.abs().rename("anomaly_score"), check_exact=False
+    )
+    combined = AnomalyDetector(forest_weight=0.5).fit(frame)
+    # forest_z as documented: the forest's raw score on z, the drivers and local time of
+    # day / weekend, standardised by the median and 1.4826 MAD of its training scores
+    cal = calendar_features(pd.DatetimeIndex(probe.index), combined.timezone)
+    z = (probe["energy_kwh"] - combined.baseline_.predict(probe)) / combined.residual_scale_
+    feats = np.column_stack(
+        [z, *(probe[c] for c in combined.required_columns()), cal["tod_sin"], cal["tod_cos"],
+         cal["is_weekend"]]
+    )  # fmt: skip
+    raw = -combined.forest_.score_samples((feats - combined.feature_mean_) / combined.feature_sd_)
+    forest_z = (raw - combined.forest_centre_) / combined.forest_scale_
+    expected = np.abs(z) + 0.5 * np.maximum(0.0, forest_z)
+    np.testing.assert_allclose(combined.score(probe).to_numpy(), expected.to_numpy())
+    assert (forest_z > 0).any()  # both branches of max(0, ·) are exercised
+    assert (forest_z < 0).any()
+
+
+def test_the_internal_baseline_sees_the_whole_window(plant: list[SyntheticMachine]) -> None:
+    frame = plant[3].readings.loc[:"2025-04-30"]
+    detector = AnomalyDetector().fit(frame)
+    assert detector.n_trimmed_ == 0  # clean readings: nothing left out of the baseline
+    whole = BaselineModel(timezone=detector.timezone).fit(frame[~frame["is_anomaly"]])
+    probe = plant[3].readings.loc["2025-05-01":"2025-05-07"]
+    pd.testing.assert_series_equal(detector.baseline_.predict(probe), whole.predict(probe))

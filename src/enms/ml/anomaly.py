@@ -3,8 +3,9 @@
 Two views of each reading are combined into one score:
 
 * the residual against an internal :class:`~enms.ml.baseline.BaselineModel` fitted on the
-  whole training window, standardised by a robust scale (1.4826·MAD of the training
-  residuals): ``z``;
+  whole training window (refitted once without residuals beyond ``TRIM_Z`` robust standard
+  deviations, so unlabelled glitches cannot bend it), standardised by a robust scale
+  (1.4826·MAD of the training residuals): ``z``;
 * a scikit-learn ``IsolationForest`` (fixed ``random_state``) on ``z``, the drivers the
   baseline uses and local time of day and weekend flag, whose raw score
   (``-score_samples``) is put on a robust z-scale (median and 1.4826·MAD of its training
@@ -43,6 +44,8 @@ from enms.ml.features import calendar_features, datetime_index, validate_frame
 FloatArray = npt.NDArray[np.float64]
 MAD_TO_SD = 1.4826
 MIN_CALIBRATION = 50
+#: Residuals beyond this many robust standard deviations are left out of the baseline refit.
+TRIM_Z = 6.0
 
 
 def _robust_centre_scale(values: FloatArray) -> tuple[float, float]:
@@ -59,7 +62,7 @@ class AnomalyDetector(EnergyModel):
     """Residual + IsolationForest detector; ``predict`` returns the anomaly score.
 
     Learned attributes: ``baseline_``, ``residual_scale_``, ``forest_``, ``threshold_``,
-    ``n_fit_``, ``n_calibration_``, ``report_``.
+    ``n_fit_``, ``n_calibration_``, ``n_trimmed_``, ``report_``.
     """
 
     model_type = "anomaly"
@@ -100,10 +103,7 @@ class AnomalyDetector(EnergyModel):
         fit_part, cal_part = f.iloc[: len(f) - n_cal], f.iloc[len(f) - n_cal :]
         # The expected-energy model sees the whole window (every season, the newest
         # readings); only the forest and the threshold need data the other did not see.
-        self.baseline_ = BaselineModel(timezone=self.timezone).fit(f)
-        resid = (f[TARGET] - self.baseline_.predict(f)).to_numpy()
-        resid = resid[~np.isnan(resid)]
-        _, self.residual_scale_ = _robust_centre_scale(resid)
+        self._fit_baseline(f)
         feats = self._features(fit_part)
         feats = feats[~np.isnan(feats).any(axis=1)]
         self.feature_mean_ = feats.mean(axis=0)
@@ -130,6 +130,25 @@ class AnomalyDetector(EnergyModel):
             }
         }
         return self
+
+    def _fit_baseline(self, f: pd.DataFrame) -> None:
+        """Baseline and residual scale, refitted once without the grossest residuals.
+
+        Least squares lets a few huge unlabelled glitches drag their time-of-week level
+        (and so every residual in that slot); readings beyond ``TRIM_Z`` robust standard
+        deviations are left out of the refit so they cannot.
+        """
+        baseline = BaselineModel(timezone=self.timezone).fit(f)
+        resid = (f[TARGET] - baseline.predict(f)).to_numpy()
+        centre, scale = _robust_centre_scale(resid[~np.isnan(resid)])
+        gross = np.abs(resid - centre) > TRIM_Z * scale  # NaN compares False: kept
+        if gross.any():
+            baseline = BaselineModel(timezone=self.timezone).fit(f[~gross])
+            resid = (f[TARGET] - baseline.predict(f)).to_numpy()[~gross]
+            _, scale = _robust_centre_scale(resid[~np.isnan(resid)])
+        self.baseline_ = baseline
+        self.residual_scale_ = scale
+        self.n_trimmed_ = int(gross.sum())
 
     def required_columns(self) -> list[str]:
         """Driver columns the fitted detector reads (its baseline's drivers)."""
