@@ -29,7 +29,7 @@ absent from the readings raises :class:`~enms.ml.base.MissingColumns`.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -61,8 +61,10 @@ def _robust_centre_scale(values: FloatArray) -> tuple[float, float]:
 class AnomalyDetector(EnergyModel):
     """Residual + IsolationForest detector; ``predict`` returns the anomaly score.
 
-    Learned attributes: ``baseline_``, ``residual_scale_``, ``forest_``, ``threshold_``,
-    ``n_fit_``, ``n_calibration_``, ``n_trimmed_``, ``report_``.
+    ``baseline_params`` are passed to the internal :class:`~enms.ml.baseline.BaselineModel`
+    (its ``timezone`` is this detector's). Learned attributes: ``baseline_``,
+    ``residual_scale_``, ``forest_``, ``threshold_``, ``n_fit_``, ``n_calibration_``,
+    ``n_trimmed_``, ``report_``.
     """
 
     model_type = "anomaly"
@@ -76,6 +78,7 @@ class AnomalyDetector(EnergyModel):
         n_estimators: int = 100,
         random_state: int = 0,
         forest_weight: float = 0.25,
+        baseline_params: dict[str, Any] | None = None,
     ) -> None:
         self.timezone = timezone
         self.target_alarm_rate = target_alarm_rate
@@ -83,6 +86,7 @@ class AnomalyDetector(EnergyModel):
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.forest_weight = forest_weight
+        self.baseline_params = baseline_params
 
     def fit(self, frame: pd.DataFrame) -> Self:
         """Fit on readings (labelled anomalies dropped), calibrate on the held-out tail."""
@@ -138,12 +142,13 @@ class AnomalyDetector(EnergyModel):
         (and so every residual in that slot); readings beyond ``TRIM_Z`` robust standard
         deviations are left out of the refit so they cannot.
         """
-        baseline = BaselineModel(timezone=self.timezone).fit(f)
+        params = {**(self.baseline_params or {}), "timezone": self.timezone}
+        baseline = BaselineModel(**params).fit(f)
         resid = (f[TARGET] - baseline.predict(f)).to_numpy()
         centre, scale = _robust_centre_scale(resid[~np.isnan(resid)])
         gross = np.abs(resid - centre) > TRIM_Z * scale  # NaN compares False: kept
         if gross.any():
-            baseline = BaselineModel(timezone=self.timezone).fit(f[~gross])
+            baseline = BaselineModel(**params).fit(f[~gross])
             resid = (f[TARGET] - baseline.predict(f)).to_numpy()[~gross]
             _, scale = _robust_centre_scale(resid[~np.isnan(resid)])
         self.baseline_ = baseline
