@@ -12,8 +12,11 @@ from sqlalchemy import update
 from tests.factories import import_demo_machine
 from tests.readings.test_commands import enms
 
+from enms.api.app import create_app
+from enms.core import schema
 from enms.core.clock import FrozenClock
-from enms.core.db import SessionFactory, session_scope
+from enms.core.config import Settings
+from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
 from enms.readings.models import EnergyReading
 
 API = "/api/v1"
@@ -77,21 +80,18 @@ def test_gaps_are_counted_and_an_absent_driver_is_a_422_naming_it(
     assert "readings lack the column(s) ['production_units']" in error["message"]
 
 
-def test_cli_evaluate_names_the_absent_driver(tmp_path: Path) -> None:
-    from enms.demo.generator import generate_plant
-
-    furnace = generate_plant(seed=5, days=120, freq="h")[1].readings.rename_axis("timestamp")
-    first, later = tmp_path / "q1.csv", tmp_path / "april.csv"
-    furnace.loc[:"2025-03-31"].to_csv(first, date_format="%Y-%m-%dT%H:%M:%SZ")
-    furnace.loc["2025-04-01":].drop(columns="production_units").to_csv(
-        later, date_format="%Y-%m-%dT%H:%M:%SZ"
-    )
-    assert enms(tmp_path, "db", "upgrade").returncode == 0
-    assert enms(tmp_path, "machines", "add", "F1", "--timezone", "Europe/Berlin").returncode == 0
-    for csv in (first, later):
-        assert enms(tmp_path, "import", "readings", str(csv), "--machine", "F1").returncode == 0
-    trained = enms(tmp_path, "train", "baseline", "--machine", "F1", "--to", "2025-04-01", "--wait")
-    assert trained.returncode == 0, trained.stderr
+def test_cli_evaluate_names_the_absent_driver(tmp_path: Path, clock: FrozenClock) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"  # the file the `enms` process below opens
+    engine = create_db_engine(url)
+    schema.upgrade(engine)
+    factory = create_session_factory(engine)
+    with session_scope(factory, write=True) as session:
+        machine_id = import_demo_machine(session, clock, index=1, days=120, name="F1").id
+    _blank(factory, machine_id, "2025-04-01T00:00Z", "2025-05-01T00:00Z", production_units=None)
+    settings = Settings(database_url=url, data_dir=tmp_path / "data")
+    with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
+        _train_baseline(client, machine_id, "2025-04-01")
+    engine.dispose()
 
     result = enms(
         tmp_path, "evaluate", "baseline", "--machine", "F1",

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from tests.readings.test_commands import enms
 
+from enms.core import schema
+from enms.core.db import create_db_engine
 from enms.readings.schemas import MachineCreate
 
 
@@ -59,7 +61,9 @@ def test_a_country_in_old_style_metadata_becomes_the_column() -> None:
 
 
 def test_cli_add_with_country_and_planned_drivers(tmp_path: Path) -> None:
-    assert enms(tmp_path, "db", "upgrade").returncode == 0
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'cli.db'}")  # the file `enms` opens
+    schema.upgrade(engine)
+    engine.dispose()
     added = enms(
         tmp_path,
         "machines",
