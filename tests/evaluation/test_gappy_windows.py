@@ -101,3 +101,33 @@ def test_cli_evaluate_names_the_absent_driver(tmp_path: Path, clock: FrozenClock
     assert result.stdout == ""
     assert "readings lack the column(s) ['production_units'] this model uses" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_champion_that_cannot_be_scored_is_not_comparable_not_a_failed_retrain(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        machine_id = import_demo_machine(session, clock, index=1, days=150).id
+    _train_baseline(client, machine_id, "2025-04-01")  # v1 regresses on production_units
+    # the production counter stops reporting: the retrain window has no such column
+    _blank(session_factory, machine_id, "2025-04-01T00:00Z", "2025-06-01T00:00Z",
+           production_units=None)  # fmt: skip
+    job = client.post(
+        f"{API}/model-performance/retrain/trigger",
+        json={
+            "machine_id": machine_id,
+            "model_type": "baseline",
+            "data_from": "2025-04-01",
+            "data_to": "2025-06-01",
+        },
+    ).json()
+    deadline = time.monotonic() + 90
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = client.get(f"{API}/training-jobs/{job['training_job_id']}").json()
+        if state["training_status"] not in ("pending", "running"):
+            break
+        time.sleep(0.1)  # polling the server's real worker threads
+    assert state["training_status"] == "completed", state
+    assert state["model_version"] == 2
+    assert state["performance_improvement"] is None  # not comparable, and said so by None
