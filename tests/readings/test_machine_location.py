@@ -52,6 +52,24 @@ def test_api_refuses_bad_country_or_drivers(
     assert problem in response.json()["error"]["message"]
 
 
+def test_api_update_sets_only_what_it_is_given(client: TestClient) -> None:
+    made = client.post(
+        "/api/v1/machines", json={"name": "Oven 2", "planned_drivers": ["operating_hours"]}
+    ).json()
+    url = f"/api/v1/machines/{made['id']}"
+    moved = client.patch(url, json={"country": "ch"})
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["country"], moved.json()["planned_drivers"]) == ("CH", ["operating_hours"])
+    planned = client.patch(url, json={"planned_drivers": ["production_units"]}).json()
+    assert (planned["country"], planned["planned_drivers"]) == ("CH", ["production_units"])
+    cleared = client.patch(url, json={"country": None, "planned_drivers": []}).json()
+    assert (cleared["country"], cleared["planned_drivers"]) == (None, [])
+    assert client.patch(url, json={"country": "EU"}).status_code == 422
+    assert client.patch("/api/v1/machines/9999", json={"country": "DE"}).status_code == 404
+    listed = {m["name"]: m for m in client.get("/api/v1/machines").json()}
+    assert listed["Oven 2"]["country"] is None
+
+
 def test_a_country_in_old_style_metadata_becomes_the_column() -> None:
     data = MachineCreate(name="Old script", metadata={"country": "fr", "site": "Lyon"})
     assert data.country == "FR"
@@ -83,8 +101,12 @@ def test_cli_add_with_country_and_planned_drivers(tmp_path: Path) -> None:
         "DE",
         ["production_units", "operating_hours"],
     )
+    moved = enms(tmp_path, "machines", "update", "Press 3", "--country", "at", "--json")
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout)["country"] == "AT"
+    assert json.loads(moved.stdout)["planned_drivers"] == ["production_units", "operating_hours"]
     listed = enms(tmp_path, "machines", "list")
-    assert "DE" in listed.stdout.splitlines()[1]
+    assert "AT" in listed.stdout.splitlines()[1]
     bad = enms(tmp_path, "machines", "add", "Press 9", "--country", "UK")
     assert bad.returncode != 0
     assert "--country" in bad.stderr

@@ -18,6 +18,7 @@ from enms.readings.schemas import (
     ImportSummary,
     MachineCreate,
     MachineRead,
+    MachineUpdate,
     ReadingsBatch,
     ReadingsPage,
     Resolution,
@@ -30,6 +31,12 @@ router = APIRouter(tags=["machines"])
 def create_machine(data: MachineCreate, session: SessionDep, clock: ClockDep) -> MachineRead:
     """Register a machine."""
     return service.create_machine(session=session, data=data, clock=clock)
+
+
+@router.patch("/machines/{machine_id}")
+def update_machine(machine_id: int, data: MachineUpdate, session: SessionDep) -> MachineRead:
+    """Set where a machine is (``country``) and its ``planned_drivers``; omitted fields stay."""
+    return service.update_machine(session=session, machine_id=machine_id, data=data)
 
 
 @router.get("/machines")

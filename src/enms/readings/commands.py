@@ -8,13 +8,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import click
+from pydantic import BaseModel
 
 from enms.core.cli_context import AppContext, emit, json_option, pass_app
 from enms.core.db import session_scope
 from enms.core.errors import InvalidFile
 from enms.readings.schemas import ImportSummary, MachineCreate, MachineRead
+
+Schema = TypeVar("Schema", bound=BaseModel)
 
 
 @click.group("machines")
@@ -64,6 +68,7 @@ def add(
     from enms.readings import service
 
     data = _validated(
+        MachineCreate,
         name=name,
         machine_type=machine_type,
         timezone=timezone,
@@ -76,14 +81,63 @@ def add(
     emit(machine, as_json, lambda m: f"added machine {m.name!r} (id {m.id}, {m.machine_type})")
 
 
+@machines_group.command("update")
+@click.argument("name")
+@click.option("--country", default=None, help="ISO 3166-1 alpha-2 code of the site (e.g. DE).")
+@click.option("--no-country", is_flag=True, help="Remove the country (no holiday calendar).")
+@click.option(
+    "--planned-driver",
+    "planned_drivers",
+    multiple=True,
+    help="A driver column known a day ahead; repeatable; replaces the current list.",
+)
+@click.option("--no-planned-drivers", is_flag=True, help="Declare no planned drivers.")
+@json_option
+@pass_app
+def update(
+    app: AppContext,
+    name: str,
+    country: str | None,
+    no_country: bool,
+    planned_drivers: tuple[str, ...],
+    no_planned_drivers: bool,
+    as_json: bool,
+) -> None:
+    """Set where machine NAME is and which of its drivers are known a day ahead."""
+    if country and no_country:
+        raise click.UsageError("give either --country or --no-country, not both")
+    if planned_drivers and no_planned_drivers:
+        raise click.UsageError("give either --planned-driver or --no-planned-drivers, not both")
+    fields: dict[str, object] = {}
+    if country or no_country:
+        fields["country"] = country
+    if planned_drivers or no_planned_drivers:
+        fields["planned_drivers"] = list(planned_drivers)
+    if not fields:
+        raise click.UsageError("nothing to change: give --country or --planned-driver")
+    from enms.readings import service
+    from enms.readings.schemas import MachineUpdate
+
+    data = _validated(MachineUpdate, **fields)
+    with session_scope(app.session_factory, write=True) as session:
+        machine = service.get_machine_by_name(session=session, name=name)
+        updated = service.update_machine(session=session, machine_id=machine.id, data=data)
+    emit(updated, as_json, _location_text)
+
+
+def _location_text(m: MachineRead) -> str:
+    drivers = ", ".join(m.planned_drivers) or "none"
+    return f"machine {m.name!r}: country {m.country or 'not set'}, planned drivers: {drivers}"
+
+
 _OPTION_OF = {"name": "NAME", "machine_type": "--type", "planned_drivers": "--planned-driver"}
 
 
-def _validated(**fields: object) -> MachineCreate:
+def _validated(schema: type[Schema], **fields: object) -> Schema:
     from pydantic import ValidationError
 
     try:
-        return MachineCreate.model_validate(fields)
+        return schema.model_validate(fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = str(first["loc"][0]) if first["loc"] else "metadata"

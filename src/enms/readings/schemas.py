@@ -15,6 +15,15 @@ Resolution = Literal["raw", "hourly", "daily"]
 NOT_DRIVERS = frozenset({"timestamp", "energy_kwh", "is_anomaly"})
 
 
+def planned_driver_names(value: list[str]) -> list[str]:
+    """Stripped, de-duplicated driver column names; ``ValueError`` for non-driver columns."""
+    names = [v.strip() for v in value]
+    bad = sorted({n for n in names if n in NOT_DRIVERS or not n})
+    if bad:
+        raise ValueError(f"{bad} cannot be planned drivers (not driver columns)")
+    return list(dict.fromkeys(names))  # drop repeats, keep order
+
+
 class MachineCreate(BaseModel):
     """A new machine."""
 
@@ -64,11 +73,7 @@ class MachineCreate(BaseModel):
     @field_validator("planned_drivers")
     @classmethod
     def _driver_names(cls, value: list[str]) -> list[str]:
-        names = [v.strip() for v in value]
-        bad = sorted({n for n in names if n in NOT_DRIVERS or not n})
-        if bad:
-            raise ValueError(f"{bad} cannot be planned drivers (not driver columns)")
-        return list(dict.fromkeys(names))  # drop repeats, keep order
+        return planned_driver_names(value)
 
     @model_validator(mode="after")
     def _country_from_metadata(self) -> MachineCreate:
@@ -78,6 +83,27 @@ class MachineCreate(BaseModel):
             self.country = normalise_country(legacy)
             self.metadata = {k: v for k, v in self.metadata.items() if k != "country"}
         return self
+
+
+class MachineUpdate(BaseModel):
+    """Where a machine is and what is known a day ahead; only the fields given change."""
+
+    country: str | None = Field(
+        None, description="ISO 3166-1 alpha-2 code, or null to remove the holiday calendar."
+    )
+    planned_drivers: list[str] | None = Field(
+        None, description="The full new list of planned driver columns ([] for none)."
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_country(value)
+
+    @field_validator("planned_drivers")
+    @classmethod
+    def _driver_names(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else planned_driver_names(value)
 
 
 class MachineRead(BaseModel):

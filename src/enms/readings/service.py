@@ -23,6 +23,7 @@ from enms.readings.schemas import (
     ImportSummary,
     MachineCreate,
     MachineRead,
+    MachineUpdate,
     ReadingsPage,
     Resolution,
 )
@@ -50,6 +51,30 @@ def create_machine(*, session: Session, data: MachineCreate, clock: Clock) -> Ma
         # Lost a race with a concurrent create of the same name.
         raise AlreadyExists(f"a machine named {data.name!r} already exists") from None
     return MachineRead.model_validate(machine, from_attributes=True)
+
+
+def update_machine(*, session: Session, machine_id: int, data: MachineUpdate) -> MachineRead:
+    """Change a machine's country and/or planned drivers (the fields ``data`` sets).
+
+    Versions already trained keep the facts they were trained with; the next training
+    uses the new ones.
+    """
+    machine = get_machine(session=session, machine_id=machine_id)
+    changes = data.model_dump(include=data.model_fields_set)
+    if "country" in changes:
+        machine.country = changes["country"]
+    if changes.get("planned_drivers") is not None:
+        machine.planned_drivers = list(changes["planned_drivers"])
+    session.flush()
+    return _read(session, machine)
+
+
+def _read(session: Session, machine: Machine) -> MachineRead:
+    n, first, last = repository.reading_stats(session).get(machine.id, (0, None, None))
+    read = MachineRead.model_validate(machine, from_attributes=True)
+    return read.model_copy(
+        update={"readings_count": n, "first_reading": first, "last_reading": last}
+    )
 
 
 def list_machines(*, session: Session) -> list[MachineRead]:
