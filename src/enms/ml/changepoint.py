@@ -51,28 +51,40 @@ def within_gram(
     return means, sums, gram
 
 
-def balance_point_grid(temp: FloatArray, step: float) -> FloatArray:
-    """Candidate balance points: multiples of ``step`` between the 5th and 95th percentile.
+def balance_point_grid(temp: FloatArray, step: float, min_rows: int) -> FloatArray:
+    """Candidate balance points: multiples of ``step`` inside the observed temperatures.
 
-    >>> balance_point_grid(np.linspace(0.0, 20.0, 101), 5.0).tolist()
+    Every candidate leaves at least ``min_rows`` readings on *each* side (between the
+    ``min_rows``-th lowest and highest temperature), so each kink has data to bend on; the
+    larger share required on the active side of a term is enforced by :func:`hinge_columns`.
+
+    >>> balance_point_grid(np.linspace(0.0, 20.0, 101), 5.0, 10).tolist()
     [5.0, 10.0, 15.0]
     """
-    lo, hi = np.quantile(temp, [0.05, 0.95])
+    ordered = np.sort(temp)
+    k = min(max(min_rows, 1), (ordered.size - 1) // 2)
+    lo, hi = float(ordered[k]), float(ordered[-1 - k])
     return np.arange(math.ceil(lo / step) * step, math.floor(hi / step) * step + 1e-9, step)
 
 
-def hinge_columns(temp: FloatArray, grid: FloatArray, min_active: float) -> FloatArray:
+def hinge_columns(temp: FloatArray, grid: FloatArray, min_active: int) -> FloatArray:
     """Heating columns ``max(0, b − T)`` then cooling columns ``max(0, T − b)`` per grid point.
 
-    A column with fewer than ``min_active`` (fraction) non-zero rows is zeroed, which makes
-    it ineligible in :func:`select_balance_points`.
+    A column with fewer than ``min_active`` non-zero rows is zeroed, which makes it
+    ineligible in :func:`select_balance_points`.
     """
     z = np.hstack(
         [np.maximum(0.0, grid[None, :] - temp[:, None]), np.maximum(0.0, temp[:, None] - grid)]
     )
-    active = (z > 0).mean(axis=0) >= min_active
+    active = (z > 0).sum(axis=0) >= min_active
     z[:, ~active] = 0.0
     return z
+
+
+def _interior(j: int, valid: npt.NDArray[np.bool_]) -> bool:
+    """True when grid index ``j`` is not the first or last valid candidate of its term."""
+    idx = np.flatnonzero(valid)
+    return bool(idx.size >= 3 and idx[0] < j < idx[-1])
 
 
 def select_balance_points(
@@ -87,8 +99,13 @@ def select_balance_points(
 
     ``gram`` has the target at index 0, drivers at ``d_idx`` and the ``2·len(grid)`` hinge
     columns from ``z0``; ``dof0`` is ``n`` minus the number of time-of-week levels.
-    Candidates: none, heating only, cooling only, both with heating balance ≤ cooling
-    balance; each slope must be positive and significant at ``max_pvalue`` (CalTRACK).
+    Model forms: none, heating only, cooling only, both with heating balance ≤ cooling
+    balance. For each form the balance point(s) minimising the SSR among positive slopes
+    are found; the form is eligible only when they are *interior* to the grid (a minimum
+    on the grid edge means the kink is not identified — the term would act as a plain
+    linear trend, which is how a level shift in summer passes for cooling) and every slope
+    is significant at ``max_pvalue``. Among eligible forms the lowest SSR/dof wins (the
+    adjusted-R² rule), so a term is kept only when it improves adjusted R².
     Returns grid indices (``None`` for an absent term).
     """
     m = grid.size
@@ -112,10 +129,15 @@ def select_balance_points(
     slope = a_zy / safe
     ssr1 = a_yy - a_zy * slope
     t1 = slope / np.sqrt(np.maximum(ssr1, 1e-300) / (dof - 1) / safe)
-    score1 = np.where(valid & (slope > 0) & (t1 > t_crit), ssr1 / (dof - 1), np.inf)
-    j = int(np.argmin(score1))
-    if score1[j] < best[0]:
-        best = (float(score1[j]), j, None) if j < m else (float(score1[j]), None, j - m)
+    for lo, term in ((0, "heating"), (m, "cooling")):
+        sl = slice(lo, lo + m)
+        cand = valid[sl] & (slope[sl] > 0)
+        if not cand.any():
+            continue
+        j = int(np.argmin(np.where(cand, ssr1[sl], np.inf)))
+        score = float(ssr1[lo + j]) / (dof - 1)
+        if _interior(j, valid[sl]) and t1[lo + j] > t_crit and score < best[0]:
+            best = (score, j, None) if term == "heating" else (score, None, j)
     hh, cc = np.meshgrid(np.arange(m), np.arange(m, 2 * m), indexing="ij")
     a, d, b = safe[hh], safe[cc], a_zz[hh, cc]
     u, v = a_zy[hh], a_zy[cc]
@@ -124,11 +146,13 @@ def select_balance_points(
     det = np.where(ok, det, 1.0)
     beta_h, beta_c = (d * u - b * v) / det, (a * v - b * u) / det
     ssr2 = a_yy - (beta_h * u + beta_c * v)
-    s2 = np.maximum(ssr2, 1e-300) / (dof - 2)
-    t_h, t_c = beta_h / np.sqrt(s2 * d / det), beta_c / np.sqrt(s2 * a / det)
-    ok &= (beta_h > 0) & (beta_c > 0) & (t_h > t_crit) & (t_c > t_crit)
-    score2 = np.where(ok, ssr2 / (dof - 2), np.inf)
-    bi, bj = np.unravel_index(int(np.argmin(score2)), score2.shape)
-    if score2[bi, bj] < best[0]:
-        best = (float(score2[bi, bj]), int(bi), int(bj))
+    ok &= (beta_h > 0) & (beta_c > 0)
+    if ok.any():
+        bi, bj = np.unravel_index(int(np.argmin(np.where(ok, ssr2, np.inf))), ssr2.shape)
+        s2 = max(float(ssr2[bi, bj]), 1e-300) / (dof - 2)
+        t_h = beta_h[bi, bj] / math.sqrt(s2 * d[bi, bj] / det[bi, bj])
+        t_c = beta_c[bi, bj] / math.sqrt(s2 * a[bi, bj] / det[bi, bj])
+        interior = _interior(int(bi), valid[:m]) and _interior(int(bj), valid[m:])
+        if interior and min(t_h, t_c) > t_crit and s2 < best[0]:
+            best = (s2, int(bi), int(bj))
     return best[1], best[2]
