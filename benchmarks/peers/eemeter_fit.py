@@ -1,13 +1,14 @@
 """OpenEEmeter side of the baseline accuracy benchmark; runs in ``benchmarks/.venvs/eemeter``.
 
-Usage: ``python eemeter_fit.py OUT_DIR``. For every UK smart-meter sample that ships inside
-the ``eemeter`` wheel (Low Carbon London electricity samples 1 and 2, the electricity and gas
-sample 0), it builds the hourly and the daily frame both tools use (meter readings summed to
-hours / local days, CalTRACK's zero-as-missing rule for electricity, temperature averaged),
-splits it into the first 365 days (baseline) and the rest (reporting), fits OpenEEmeter's
-``HourlyModel`` / ``DailyModel`` with default settings on the baseline and predicts the
-reporting period. It writes ``<case>.csv`` (timestamp, observed, temperature_c, split,
-eemeter_predicted) and ``cases.json`` (case list, fit seconds, disqualifications).
+Usage: ``python eemeter_fit.py OUT_DIR [SAMPLE ...]`` (default: every sample below).
+For every UK smart-meter sample that ships inside the ``eemeter`` wheel (Low Carbon
+London electricity samples 1 and 2, the electricity and gas sample 0), it builds the hourly
+and the daily frame both tools use (meter readings summed to hours / local days, CalTRACK's
+zero-as-missing rule for electricity, temperature averaged), splits it into the first 365
+days (baseline) and the rest (reporting), fits OpenEEmeter's ``HourlyModel`` /
+``DailyModel`` with default settings on the baseline and predicts the reporting period. It
+writes ``<case>.csv`` (timestamp, observed, temperature_c, split, eemeter_predicted) and
+``cases.json`` (case list, fit seconds, disqualifications).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _fit_predict(
     return pred.reindex(df.index), seconds, dq
 
 
-def main(out: Path) -> None:
+def main(out: Path, only: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     cases: dict[str, Any] = {
         "eemeter_version": eemeter.__version__,
@@ -109,6 +110,8 @@ def main(out: Path) -> None:
         "cases": [],
     }
     for name, (meter_file, temp_file, electricity) in SAMPLES.items():
+        if only and name not in only:
+            continue
         hourly = _hourly(meter_file, temp_file, electricity)
         for resolution, df in (("hourly", hourly), ("daily", _daily(hourly))):
             with warnings.catch_warnings():
@@ -135,4 +138,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), sys.argv[2:])

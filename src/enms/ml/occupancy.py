@@ -55,7 +55,7 @@ def nested_f_pvalue(ssr_small: float, ssr_big: float, extra: int, dof_big: int) 
     """p-value of the F-test that ``extra`` added columns explain nothing.
 
     >>> round(nested_f_pvalue(110.0, 100.0, 1, 100), 4)
-    0.0017
+    0.0021
     """
     if extra < 1 or dof_big < 1 or ssr_big <= 0.0:
         return 1.0

@@ -1,0 +1,118 @@
+"""Issue 7 acceptance on the demo plant: supported terms only, a training-window check that
+finds the compressor's leak and stays quiet on homogeneous seasonal years, CalTRACK sufficiency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from enms.demo.generator import SyntheticMachine
+from enms.ml.baseline import BaselineModel
+
+WEATHER_TERMS = ("heating", "cooling")
+
+
+def _weather_terms(model: BaselineModel) -> list[str]:
+    return [t for t in model.coefficients_.index if t.startswith(WEATHER_TERMS)]
+
+
+@pytest.mark.parametrize("machine_type", ["compressor", "injection_moulding"])
+def test_first_four_months_give_no_temperature_term(
+    hourly_by_type: dict[str, pd.DataFrame], machine_type: str
+) -> None:
+    model = BaselineModel().fit(hourly_by_type[machine_type].loc[:"2025-04-30"])
+    assert model.heating_balance_c_ is None
+    assert model.cooling_balance_c_ is None
+    assert _weather_terms(model) == []
+
+
+def test_furnace_year_finds_the_true_heating_balance_point(
+    plant_by_type: dict[str, SyntheticMachine], hourly_by_type: dict[str, pd.DataFrame]
+) -> None:
+    truth = plant_by_type["furnace"].truth
+    model = BaselineModel().fit(hourly_by_type["furnace"])
+    assert truth.heating_balance_c is not None
+    assert model.heating_balance_c_ is not None
+    assert abs(model.heating_balance_c_ - truth.heating_balance_c) <= 1.0
+    assert model.cooling_balance_c_ is None
+
+
+def test_compressor_ten_months_report_the_leak(
+    plant_by_type: dict[str, SyntheticMachine], hourly_by_type: dict[str, pd.DataFrame]
+) -> None:
+    leak = next(e for e in plant_by_type["compressor"].truth.events if e.kind == "efficiency_loss")
+    model = BaselineModel().fit(hourly_by_type["compressor"].loc[:"2025-10-31"])
+    check = model.report_["training_window_check"]
+    assert check["checked"] is True
+    assert check["change_detected"] is True
+    assert "training_window_change" in model.report_["flags"]
+    found = pd.Timestamp(check["change_point"])
+    assert abs(found - leak.start) <= pd.Timedelta(days=3), (found, leak.start)
+    assert check["shift_kwh"] > 0
+    assert check["shift_percent"] > 2.0
+    assert check["p_value"] < check["alpha"]
+    assert {"method", "statistic", "n"} <= set(check)
+
+
+@pytest.mark.parametrize("machine_type", ["furnace", "chiller", "hvac"])
+def test_no_false_alarm_on_a_homogeneous_seasonal_year(
+    hourly_by_type: dict[str, pd.DataFrame], machine_type: str
+) -> None:
+    model = BaselineModel().fit(hourly_by_type[machine_type])
+    assert _weather_terms(model), "these machines do depend on temperature"
+    check = model.report_["training_window_check"]
+    assert check["checked"] is True
+    assert check["change_detected"] is False, check
+    assert "training_window_change" not in model.report_["flags"]
+
+
+def test_sufficiency_verdict_with_its_numbers(hourly_by_type: dict[str, pd.DataFrame]) -> None:
+    year = hourly_by_type["furnace"]
+    full = BaselineModel().fit(year).report_
+    assert full["sufficiency"]["sufficient"] is True
+    assert full["sufficiency"]["verdict"] == "sufficient"
+    assert "insufficient_data" not in full["flags"]
+    short = BaselineModel().fit(year.loc[:"2025-10-31"]).report_
+    assert short["sufficiency"]["sufficient"] is False
+    assert "spans 304.0 days" in short["sufficiency"]["reasons"][0]
+    assert "insufficient_data" in short["flags"]
+    gappy = year.copy()
+    march = gappy.index[(gappy.index >= "2025-03-01") & (gappy.index < "2025-03-20")]
+    gappy.loc[march, "energy_kwh"] = np.nan  # ~60 % of March missing, 5 % of the year
+    rep = BaselineModel().fit(gappy).report_["sufficiency"]
+    assert rep["sufficient"] is False
+    assert rep["months_below_coverage"] == ["2025-03"]
+    assert rep["missing_fraction"] == pytest.approx(len(march) / len(year), abs=1e-3)
+    assert rep["missing_fraction"] <= rep["max_missing_fraction"]
+
+
+def test_monthly_ashrae_uses_whole_calendar_months_only(
+    hourly_by_type: dict[str, pd.DataFrame],
+) -> None:
+    frame = hourly_by_type["boiler"].loc["2025-01-15":"2025-09-10"]
+    model = BaselineModel().fit(frame)
+    s = model.summary_
+    assert s["monthly_n"] == 7  # February..August; January and September are partial
+    assert s["monthly_n_params"] == 1 + len(model.coefficients_.index[1:])
+    assert model.ashrae14_["monthly"] is True
+
+
+def test_occupancy_split_recovers_different_slopes() -> None:
+    rng = np.random.default_rng(7)
+    index = pd.date_range("2025-01-01", periods=24 * 200, freq="h", tz="UTC")
+    local = index.tz_convert("Europe/Berlin")
+    occupied = np.asarray((local.hour >= 8) & (local.hour < 18) & (local.day_of_week < 5))
+    day = np.arange(len(index)) / 24.0
+    temp = 8 - 8 * np.cos(2 * np.pi * (day - 20) / 365) + rng.normal(0, 2, len(index))
+    slope = np.where(occupied, 3.0, 1.0)
+    energy = 20 + 10 * occupied + slope * np.maximum(0, 14 - temp) + rng.normal(0, 1, len(index))
+    frame = pd.DataFrame({"energy_kwh": energy, "outdoor_temp_c": temp}, index=index)
+    model = BaselineModel().fit(frame)
+    assert model.summary_["occupancy_split"] is True
+    coef = model.coefficients_["estimate"]
+    assert coef["heating_degrees_c_occupied"] == pytest.approx(3.0, abs=0.1)
+    assert coef["heating_degrees_c_unoccupied"] == pytest.approx(1.0, abs=0.1)
+    assert model.heating_balance_c_ == pytest.approx(14.0, abs=1.0)
+    pred = model.predict(frame)
+    assert np.sqrt(np.mean((frame["energy_kwh"] - pred) ** 2)) < 1.1
