@@ -46,7 +46,9 @@ def test_report_shape_and_not_checked_on_short_windows() -> None:
     assert "needs 28" in short["reason"]
     index = pd.date_range("2025-01-01", periods=24 * 100, freq="h", tz="UTC")
     rng = np.random.default_rng(3)
-    residuals = rng.normal(0.0, 1.0, len(index)) + np.where(index >= "2025-03-01", 0.5, 0.0)
+    residuals = rng.normal(0.0, 1.0, len(index)) + np.where(
+        index >= pd.Timestamp("2025-03-01", tz="UTC"), 0.5, 0.0
+    )
     rep = training_window_check(
         index=index, residuals=residuals, actual=np.full(len(index), 10.0), timezone="UTC"
     )
