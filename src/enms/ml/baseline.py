@@ -18,7 +18,11 @@
   the "term" would be a linear trend), its slope is positive and significant at
   ``max_term_pvalue`` and it lowers SSR/dof (raises adjusted R²). CalTRACK uses p < 0.10
   per term; the grid tries ~50 candidates per term, so the default 0.01 is a rough
-  multiple-comparison correction of that rule;
+  multiple-comparison correction of that rule. A chosen term must also survive a level
+  shift: when the weather-free residuals show a change in level, the selection is redone
+  with that shift (additive and proportional to the drivers) as extra regressors, at
+  CalTRACK's p < 0.10, and a term it no longer selects is dropped — a leak that starts in
+  June is not a cooling load;
 * occupancy (sub-daily data, ``occupancy=True``; CalTRACK hourly): time-of-week slots are
   classed occupied/unoccupied from the residuals of a temperature-only fit
   (:mod:`enms.ml.occupancy`) and each weather term gets one slope per class
@@ -86,10 +90,24 @@ def _ssr(gram: FloatArray, idx: list[int]) -> float:
     return float(gram[0, 0] - b @ np.linalg.solve(g, b))
 
 
+def _within_fit(
+    x: FloatArray, groups: IntArray, counts: FloatArray, d_idx: list[int]
+) -> FloatArray:
+    """Fitted values of the target (column 0) on time-of-week levels and columns ``d_idx``."""
+    sub = x[:, [0, *d_idx]]
+    group_mean = cp.group_sums(groups, len(counts), sub) / np.maximum(counts, 1.0)[:, None]
+    demeaned = sub - group_mean[groups]
+    if not d_idx:
+        return np.asarray(group_mean[groups, 0], dtype=np.float64)
+    beta, *_ = np.linalg.lstsq(demeaned[:, 1:], demeaned[:, 0], rcond=None)
+    return np.asarray(sub[:, 0] - (demeaned[:, 0] - demeaned[:, 1:] @ beta), dtype=np.float64)
+
+
 HEATING = "heating_degrees_c"
 COOLING = "cooling_degrees_c"
 OCCUPIED, UNOCCUPIED = "_occupied", "_unoccupied"
 MIN_ROWS = 30
+SHIFT_CHECK_PVALUE = 0.10  # CalTRACK per-term p-value
 ONE_DAY = pd.Timedelta(days=1)
 
 
@@ -205,6 +223,10 @@ class BaselineModel(EnergyModel):
         d_idx = [1 + j for j in keep]
         dof0 = n - int(np.sum(counts > 0))
         h, c = cp.select_balance_points(gram, d_idx, 1 + n_d, grid, dof0, self.max_term_pvalue)
+        if h is not None or c is not None:
+            h, c = self._shift_robust_terms(
+                x, gram, groups, counts, index, d_idx, grid, dof0, (h, c)
+            )
         self.drivers_ = [drivers[j] for j in keep]
         self.heating_balance_c_ = float(grid[h]) if h is not None else None
         self.cooling_balance_c_ = float(grid[c]) if c is not None else None
@@ -253,6 +275,56 @@ class BaselineModel(EnergyModel):
         self.summary_["occupancy_split"] = self.occupied_ is not None
         self.report_ = self._report(index, arr[:, 0], fitted, present, window)
         return self
+
+    def _shift_robust_terms(
+        self,
+        x: FloatArray,
+        gram: FloatArray,
+        groups: IntArray,
+        counts: FloatArray,
+        index: pd.DatetimeIndex,
+        d_idx: list[int],
+        grid: FloatArray,
+        dof0: int,
+        chosen: tuple[int | None, int | None],
+    ) -> tuple[int | None, int | None]:
+        """Keep a weather term only if it is still supported once a level shift is allowed.
+
+        A level shift that coincides with a season (a leak from June) is fitted as well by a
+        cooling term as by a step. The residuals of the weather-free model are tested for
+        one change in level (:func:`enms.ml.window_check.cusum_test` on daily means); when
+        one is found, the term selection is repeated with a step at that change point as an
+        extra regressor, and only the terms it still selects are kept (their balance points
+        chosen again without the step, which the final model does not carry).
+        """
+        level = x[:, 0] - _within_fit(x, groups, counts, d_idx)
+        day = index.tz_convert(self.timezone).normalize()
+        codes, days = pd.factorize(day, sort=True)
+        daily = np.bincount(codes, weights=level) / np.bincount(codes)
+        if len(days) < window_check.MIN_DAYS:
+            return chosen
+        _, p_value, k = window_check.cusum_test(daily)
+        if p_value >= self.window_check_alpha:
+            return chosen
+        step = (codes >= k).astype(np.float64)
+        n_d = len(d_idx)
+        # the shift may be additive (a new load) or proportional (a leak: every driver's
+        # effect grows), so the step enters alone and times each driver
+        shift = np.column_stack([step, step[:, None] * x[:, d_idx]])
+        xs = np.hstack([x[:, [0, *d_idx]], shift, x[:, x.shape[1] - 2 * grid.size :]])
+        _, _, gram_s = cp.within_gram(xs, groups, counts)
+        k_s = 1 + n_d + shift.shape[1]
+        h2, c2 = cp.select_balance_points(
+            gram_s, list(range(1, k_s)), k_s, grid, dof0, SHIFT_CHECK_PVALUE
+        )
+        allow = (chosen[0] is not None and h2 is not None, chosen[1] is not None and c2 is not None)
+        if allow == (chosen[0] is not None, chosen[1] is not None):
+            return chosen
+        if not any(allow):
+            return None, None
+        return cp.select_balance_points(
+            gram, d_idx, x.shape[1] - 2 * grid.size, grid, dof0, self.max_term_pvalue, allow
+        )
 
     def _weather(self, t: FloatArray) -> FloatArray:
         cols = []

@@ -81,10 +81,9 @@ def hinge_columns(temp: FloatArray, grid: FloatArray, min_active: int) -> FloatA
     return z
 
 
-def _interior(j: int, valid: npt.NDArray[np.bool_]) -> bool:
-    """True when grid index ``j`` is not the first or last valid candidate of its term."""
-    idx = np.flatnonzero(valid)
-    return bool(idx.size >= 3 and idx[0] < j < idx[-1])
+def _interior(j: int, m: int) -> bool:
+    """True when grid index ``j`` is not the first or last point of an ``m``-point grid."""
+    return 0 < j < m - 1
 
 
 def select_balance_points(
@@ -94,18 +93,23 @@ def select_balance_points(
     grid: FloatArray,
     dof0: int,
     max_pvalue: float,
+    allow: tuple[bool, bool] = (True, True),
 ) -> tuple[int | None, int | None]:
     """Pick heating/cooling grid indices by adjusted R² (lowest SSR/dof) from a within-Gram.
 
     ``gram`` has the target at index 0, drivers at ``d_idx`` and the ``2·len(grid)`` hinge
     columns from ``z0``; ``dof0`` is ``n`` minus the number of time-of-week levels.
     Model forms: none, heating only, cooling only, both with heating balance ≤ cooling
-    balance. For each form the balance point(s) minimising the SSR among positive slopes
-    are found; the form is eligible only when they are *interior* to the grid (a minimum
-    on the grid edge means the kink is not identified — the term would act as a plain
-    linear trend, which is how a level shift in summer passes for cooling) and every slope
-    is significant at ``max_pvalue``. Among eligible forms the lowest SSR/dof wins (the
-    adjusted-R² rule), so a term is kept only when it improves adjusted R².
+    balance. For each form the balance point(s) minimising the SSR among eligible,
+    positive slopes are found; the form is kept only when they are *interior* to the grid
+    (a minimum on the grid's first or last point means the kink is not identified — the
+    term would act as a plain linear trend, which is how a level shift in summer passes
+    for cooling) and every slope is significant at ``max_pvalue``. A minimum at the limit
+    of the share rule (a heating point with just 10 % of readings below it) is admitted:
+    that limit is CalTRACK's constraint, not a missing kink. Among eligible forms the
+    lowest SSR/dof wins (the adjusted-R² rule), so a term is kept only when it improves
+    adjusted R².
+    ``allow`` = (heating, cooling) restricts the forms to the allowed terms.
     Returns grid indices (``None`` for an absent term).
     """
     m = grid.size
@@ -129,14 +133,16 @@ def select_balance_points(
     slope = a_zy / safe
     ssr1 = a_yy - a_zy * slope
     t1 = slope / np.sqrt(np.maximum(ssr1, 1e-300) / (dof - 1) / safe)
-    for lo, term in ((0, "heating"), (m, "cooling")):
+    for lo, term, allowed in ((0, "heating", allow[0]), (m, "cooling", allow[1])):
+        if not allowed:
+            continue
         sl = slice(lo, lo + m)
         cand = valid[sl] & (slope[sl] > 0)
         if not cand.any():
             continue
         j = int(np.argmin(np.where(cand, ssr1[sl], np.inf)))
         score = float(ssr1[lo + j]) / (dof - 1)
-        if _interior(j, valid[sl]) and t1[lo + j] > t_crit and score < best[0]:
+        if _interior(j, m) and t1[lo + j] > t_crit and score < best[0]:
             best = (score, j, None) if term == "heating" else (score, None, j)
     hh, cc = np.meshgrid(np.arange(m), np.arange(m, 2 * m), indexing="ij")
     a, d, b = safe[hh], safe[cc], a_zz[hh, cc]
@@ -147,12 +153,12 @@ def select_balance_points(
     beta_h, beta_c = (d * u - b * v) / det, (a * v - b * u) / det
     ssr2 = a_yy - (beta_h * u + beta_c * v)
     ok &= (beta_h > 0) & (beta_c > 0)
-    if ok.any():
+    if allow[0] and allow[1] and ok.any():
         bi, bj = np.unravel_index(int(np.argmin(np.where(ok, ssr2, np.inf))), ssr2.shape)
         s2 = max(float(ssr2[bi, bj]), 1e-300) / (dof - 2)
         t_h = beta_h[bi, bj] / math.sqrt(s2 * d[bi, bj] / det[bi, bj])
         t_c = beta_c[bi, bj] / math.sqrt(s2 * a[bi, bj] / det[bi, bj])
-        interior = _interior(int(bi), valid[:m]) and _interior(int(bj), valid[m:])
+        interior = _interior(int(bi), m) and _interior(int(bj), m)
         if interior and min(t_h, t_c) > t_crit and s2 < best[0]:
             best = (s2, int(bi), int(bj))
     return best[1], best[2]
