@@ -23,6 +23,11 @@
   with that shift (additive and proportional to the drivers) as extra regressors, at
   CalTRACK's p < 0.10, and a term it no longer selects is dropped — a leak that starts in
   June is not a cooling load;
+* temperature basis (sub-daily data, ``temperature_basis="auto"``): the terms are searched
+  on the interval's temperature and on its local-day mean (buildings respond to the day's
+  weather through their thermal mass; CalTRACK's daily model uses daily means) and the
+  basis whose selected model has the lower SSR/dof wins (``summary_["temperature_basis"]``);
+  in ``predict`` the day mean is taken over the frame's rows of that local day;
 * occupancy (sub-daily data, ``occupancy=True``; CalTRACK hourly): time-of-week slots are
   classed occupied/unoccupied from the residuals of a temperature-only fit
   (:mod:`enms.ml.occupancy`) and each weather term gets one slope per class
@@ -90,6 +95,16 @@ def _ssr(gram: FloatArray, idx: list[int]) -> float:
     return float(gram[0, 0] - b @ np.linalg.solve(g, b))
 
 
+def _day_mean(index: pd.DatetimeIndex, t: FloatArray, timezone: str) -> FloatArray:
+    """Mean of ``t`` over each row's local calendar day (NaN ignored; all-NaN day → NaN)."""
+    codes, _ = pd.factorize(index.tz_convert(timezone).normalize())
+    ok = ~np.isnan(t)
+    sums = np.bincount(codes, weights=np.where(ok, t, 0.0))
+    cnt = np.bincount(codes, weights=ok.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray((sums / cnt)[codes], dtype=np.float64)
+
+
 def _within_fit(
     x: FloatArray, groups: IntArray, counts: FloatArray, d_idx: list[int]
 ) -> FloatArray:
@@ -103,6 +118,7 @@ def _within_fit(
     return np.asarray(sub[:, 0] - (demeaned[:, 0] - demeaned[:, 1:] @ beta), dtype=np.float64)
 
 
+INTERVAL, DAY_MEAN, AUTO = "interval", "local_day_mean", "auto"
 HEATING = "heating_degrees_c"
 COOLING = "cooling_degrees_c"
 OCCUPIED, UNOCCUPIED = "_occupied", "_unoccupied"
@@ -132,6 +148,7 @@ class BaselineModel(EnergyModel):
         temperature_column: str = "outdoor_temp_c",
         time_of_week: bool = True,
         occupancy: bool = True,
+        temperature_basis: str = AUTO,
         balance_point_step_c: float = 1.0,
         min_share_beyond: float = 0.10,
         min_days_beyond: float = 10.0,
@@ -145,6 +162,7 @@ class BaselineModel(EnergyModel):
         self.temperature_column = temperature_column
         self.time_of_week = time_of_week
         self.occupancy = occupancy
+        self.temperature_basis = temperature_basis
         self.balance_point_step_c = balance_point_step_c
         self.min_share_beyond = min_share_beyond
         self.min_days_beyond = min_days_beyond
@@ -175,6 +193,11 @@ class BaselineModel(EnergyModel):
             return self._fit(frame)
 
     def _fit(self, frame: pd.DataFrame) -> Self:
+        if self.temperature_basis not in (AUTO, INTERVAL, DAY_MEAN):
+            raise ValueError(
+                f"temperature_basis must be one of {AUTO!r}, {INTERVAL!r}, {DAY_MEAN!r}; "
+                f"got {self.temperature_basis!r}"
+            )
         f = validate_frame(frame)
         full_index = datetime_index(f)
         interval = infer_interval(full_index)
@@ -199,16 +222,9 @@ class BaselineModel(EnergyModel):
         groups, n_groups = self._groups(index, interval)
         counts = np.bincount(groups, minlength=n_groups).astype(np.float64)
         n_d = len(drivers)
-        grid, z = np.empty(0), np.empty((n, 0))
-        if temp and float(np.std(arr[:, -1])) > 0.0:
-            min_rows = math.ceil(self.min_days_beyond * max(ONE_DAY / interval, 1.0))
-            grid = cp.balance_point_grid(arr[:, -1], self.balance_point_step_c, min_rows)
-            min_active = max(math.ceil(self.min_share_beyond * n), min_rows)
-            z = cp.hinge_columns(arr[:, -1], grid, min_active)
-        x = np.hstack([arr[:, : 1 + n_d], z])
+        x = arr[:, : 1 + n_d]
         means, sums, gram = cp.within_gram(x, groups, counts)
-        raw_ss = np.einsum("ij,ij->j", x[:, 1 : 1 + n_d] - means[1 : 1 + n_d],
-                           x[:, 1 : 1 + n_d] - means[1 : 1 + n_d])  # fmt: skip
+        raw_ss = np.einsum("ij,ij->j", x[:, 1:] - means[1:], x[:, 1:] - means[1:])
         dropped, keep = [], []
         for j, name in enumerate(drivers):
             if raw_ss[j] == 0.0 or gram[1 + j, 1 + j] <= 1e-6 * raw_ss[j]:
@@ -222,17 +238,38 @@ class BaselineModel(EnergyModel):
                 keep.append(j)
         d_idx = [1 + j for j in keep]
         dof0 = n - int(np.sum(counts > 0))
-        h, c = cp.select_balance_points(gram, d_idx, 1 + n_d, grid, dof0, self.max_term_pvalue)
-        if h is not None or c is not None:
-            h, c = self._shift_robust_terms(
-                x, gram, groups, counts, index, d_idx, grid, dof0, (h, c)
-            )
         self.drivers_ = [drivers[j] for j in keep]
-        self.heating_balance_c_ = float(grid[h]) if h is not None else None
-        self.cooling_balance_c_ = float(grid[c]) if c is not None else None
         self.temperature_column_ = temp
         self.interval_ = interval
-        weather = self._weather(arr[:, -1]) if temp else np.empty((n, 0))
+        self.temperature_basis_: str | None = None
+        h = c = None
+        grid = np.empty(0)
+        best = math.inf
+        for basis, t in self._temperature_bases(index, arr[:, -1] if temp else None).items():
+            if not float(np.std(t)) > 0.0:
+                continue
+            min_rows = math.ceil(self.min_days_beyond * max(ONE_DAY / interval, 1.0))
+            g = cp.balance_point_grid(t, self.balance_point_step_c, min_rows)
+            min_active = max(math.ceil(self.min_share_beyond * n), min_rows)
+            xb = np.hstack([x, cp.hinge_columns(t, g, min_active)])
+            _, _, gb = cp.within_gram(xb, groups, counts)
+            hb, cb = cp.select_balance_points(gb, d_idx, 1 + n_d, g, dof0, self.max_term_pvalue)
+            if hb is not None or cb is not None:
+                hb, cb = self._shift_robust_terms(
+                    xb, gb, groups, counts, index, d_idx, g, dof0, (hb, cb)
+                )
+            if hb is None and cb is None:
+                continue
+            idx = d_idx + ([1 + n_d + hb] if hb is not None else [])
+            idx += [1 + n_d + g.size + cb] if cb is not None else []
+            score = _ssr(gb, idx) / (dof0 - len(idx))  # adjusted-R² rule across bases
+            if score < best:
+                best, h, c, grid, self.temperature_basis_ = score, hb, cb, g, basis
+        self.heating_balance_c_ = float(grid[h]) if h is not None else None
+        self.cooling_balance_c_ = float(grid[c]) if c is not None else None
+        weather = np.empty((n, 0))
+        if self.temperature_basis_ is not None:
+            weather = self._weather(self._temperature(index, arr[:, -1]))
         names = ([HEATING] if h is not None else []) + ([COOLING] if c is not None else [])
         self.occupied_ = None
         if self.occupancy and self.time_of_week and interval < ONE_DAY and names:
@@ -273,6 +310,7 @@ class BaselineModel(EnergyModel):
         self.summary_["heating_balance_c"] = self.heating_balance_c_
         self.summary_["cooling_balance_c"] = self.cooling_balance_c_
         self.summary_["occupancy_split"] = self.occupied_ is not None
+        self.summary_["temperature_basis"] = self.temperature_basis_
         self.report_ = self._report(index, arr[:, 0], fitted, present, window)
         return self
 
@@ -325,6 +363,22 @@ class BaselineModel(EnergyModel):
         return cp.select_balance_points(
             gram, d_idx, x.shape[1] - 2 * grid.size, grid, dof0, self.max_term_pvalue, allow
         )
+
+    def _temperature_bases(
+        self, index: pd.DatetimeIndex, t: FloatArray | None
+    ) -> dict[str, FloatArray]:
+        if t is None:
+            return {}
+        bases = {INTERVAL: t}
+        if self.interval_ < ONE_DAY and self.temperature_basis in (AUTO, DAY_MEAN):
+            bases[DAY_MEAN] = _day_mean(index, t, self.timezone)
+            if self.temperature_basis == DAY_MEAN:
+                del bases[INTERVAL]
+        return bases
+
+    def _temperature(self, index: pd.DatetimeIndex, t: FloatArray) -> FloatArray:
+        """The temperature the weather terms use: per interval, or its local-day mean."""
+        return _day_mean(index, t, self.timezone) if self.temperature_basis_ == DAY_MEAN else t
 
     def _weather(self, t: FloatArray) -> FloatArray:
         cols = []
@@ -451,7 +505,8 @@ class BaselineModel(EnergyModel):
     def _design(self, f: pd.DataFrame, groups: IntArray) -> FloatArray:
         cols = [f[c].to_numpy(dtype=np.float64) for c in self.drivers_]
         if self.heating_balance_c_ is not None or self.cooling_balance_c_ is not None:
-            weather = self._weather(f[str(self.temperature_column_)].to_numpy(dtype=np.float64))
+            raw = f[str(self.temperature_column_)].to_numpy(dtype=np.float64)
+            weather = self._weather(self._temperature(datetime_index(f), raw))
             if self.occupied_ is not None:
                 weather = self._split(weather, self.occupied_[groups])
             cols.extend(weather.T)
