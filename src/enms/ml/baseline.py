@@ -251,12 +251,11 @@ class BaselineModel(EnergyModel):
             min_rows = math.ceil(self.min_days_beyond * max(ONE_DAY / interval, 1.0))
             g = cp.balance_point_grid(t, self.balance_point_step_c, min_rows)
             min_active = max(math.ceil(self.min_share_beyond * n), min_rows)
-            xb = np.hstack([x, cp.hinge_columns(t, g, min_active)])
-            _, _, gb = cp.within_gram(xb, groups, counts)
+            gb, wb, tb = cp.hinge_gram(x, t, g, min_active, groups, counts)
             hb, cb = cp.select_balance_points(gb, d_idx, 1 + n_d, g, dof0, self.max_term_pvalue)
             if hb is not None or cb is not None:
                 hb, cb = self._shift_robust_terms(
-                    xb, gb, groups, counts, index, d_idx, g, dof0, (hb, cb)
+                    wb, tb, gb, groups, counts, index, d_idx, g, dof0, (hb, cb)
                 )
             if hb is None and cb is None:
                 continue
@@ -316,7 +315,8 @@ class BaselineModel(EnergyModel):
 
     def _shift_robust_terms(
         self,
-        x: FloatArray,
+        w: FloatArray,
+        transform: FloatArray,
         gram: FloatArray,
         groups: IntArray,
         counts: FloatArray,
@@ -335,7 +335,7 @@ class BaselineModel(EnergyModel):
         extra regressor, and only the terms it still selects are kept (their balance points
         chosen again without the step, which the final model does not carry).
         """
-        level = x[:, 0] - _within_fit(x, groups, counts, d_idx)
+        level = w[:, 0] - _within_fit(w, groups, counts, d_idx)
         day = index.tz_convert(self.timezone).normalize()
         codes, days = pd.factorize(day, sort=True)
         daily = np.bincount(codes, weights=level) / np.bincount(codes)
@@ -348,10 +348,24 @@ class BaselineModel(EnergyModel):
         n_d = len(d_idx)
         # the shift may be additive (a new load) or proportional (a leak: every driver's
         # effect grows), so the step enters alone and times each driver
-        shift = np.column_stack([step, step[:, None] * x[:, d_idx]])
-        xs = np.hstack([x[:, [0, *d_idx]], shift, x[:, x.shape[1] - 2 * grid.size :]])
-        _, _, gram_s = cp.within_gram(xs, groups, counts)
-        k_s = 1 + n_d + shift.shape[1]
+        shift = np.column_stack([step, step[:, None] * w[:, d_idx]])
+        # within-Gram of [y, drivers, shift, hinges] from the one we have: only the shift
+        # block is new (demeaned shift · x equals demeaned shift · demeaned x)
+        shift_dm = (
+            shift
+            - (cp.group_sums(groups, len(counts), shift) / np.maximum(counts, 1.0)[:, None])[groups]
+        )
+        z0 = transform.shape[1] - 2 * grid.size
+        cols = [0, *d_idx, *range(z0, transform.shape[1])]
+        cross = (shift_dm.T @ w) @ transform[:, cols]
+        k0, k_sh = 1 + n_d, shift.shape[1]
+        gram_s = np.empty((len(cols) + k_sh, len(cols) + k_sh))
+        old = np.r_[0:k0, k0 + k_sh : len(cols) + k_sh]
+        gram_s[np.ix_(old, old)] = gram[np.ix_(cols, cols)]
+        gram_s[k0 : k0 + k_sh, old] = cross
+        gram_s[old, k0 : k0 + k_sh] = cross.T
+        gram_s[k0 : k0 + k_sh, k0 : k0 + k_sh] = shift_dm.T @ shift_dm
+        k_s = k0 + k_sh
         h2, c2 = cp.select_balance_points(
             gram_s, list(range(1, k_s)), k_s, grid, dof0, SHIFT_CHECK_PVALUE
         )
@@ -360,9 +374,7 @@ class BaselineModel(EnergyModel):
             return chosen
         if not any(allow):
             return None, None
-        return cp.select_balance_points(
-            gram, d_idx, x.shape[1] - 2 * grid.size, grid, dof0, self.max_term_pvalue, allow
-        )
+        return cp.select_balance_points(gram, d_idx, z0, grid, dof0, self.max_term_pvalue, allow)
 
     def _temperature_bases(
         self, index: pd.DatetimeIndex, t: FloatArray | None

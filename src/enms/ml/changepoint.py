@@ -67,18 +67,47 @@ def balance_point_grid(temp: FloatArray, step: float, min_rows: int) -> FloatArr
     return np.arange(math.ceil(lo / step) * step, math.floor(hi / step) * step + 1e-9, step)
 
 
-def hinge_columns(temp: FloatArray, grid: FloatArray, min_active: int) -> FloatArray:
-    """Heating columns ``max(0, b − T)`` then cooling columns ``max(0, T − b)`` per grid point.
+def hinge_gram(
+    x: FloatArray,
+    temp: FloatArray,
+    grid: FloatArray,
+    min_active: int,
+    groups: IntArray,
+    counts: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Within-Gram of ``[x, heating hinges, cooling hinges]``, computed at half the cost.
 
-    A column with fewer than ``min_active`` non-zero rows is zeroed, which makes it
-    ineligible in :func:`select_balance_points`.
+    Heating columns are ``max(0, b − T)`` and cooling columns ``max(0, T − b)`` per grid
+    point. Since ``max(0, T − b) = max(0, b − T) + T − b`` and constants vanish when
+    demeaned within time-of-week groups, the cooling columns are linear in the heating
+    columns and ``T``: the Gram of ``w = [x, heating, T]`` is computed and mapped by the
+    returned ``transform`` (demeaned full columns = demeaned ``w`` @ ``transform``). A
+    column with fewer than ``min_active`` non-zero rows is zeroed in the map, which makes
+    it ineligible in :func:`select_balance_points`. Returns ``(gram, w, transform)``.
+
+    >>> t = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> x = np.column_stack([t ** 2])
+    >>> g, _, _ = hinge_gram(x, t, np.array([2.0, 3.0]), 1, np.zeros(6, dtype=np.int64),
+    ...                      np.array([6.0]))
+    >>> full = np.column_stack([x, np.maximum(0, [2.0, 3.0] - t[:, None]),
+    ...                         np.maximum(0, t[:, None] - [2.0, 3.0])])
+    >>> bool(np.allclose(g, within_gram(full, np.zeros(6, dtype=np.int64), np.array([6.0]))[2]))
+    True
     """
-    z = np.hstack(
-        [np.maximum(0.0, grid[None, :] - temp[:, None]), np.maximum(0.0, temp[:, None] - grid)]
-    )
-    active = (z > 0).sum(axis=0) >= min_active
-    z[:, ~active] = 0.0
-    return z
+    k, m, n = x.shape[1], grid.size, temp.size
+    w = np.hstack([x, np.maximum(0.0, grid[None, :] - temp[:, None]), temp[:, None]])
+    _, _, gram_w = within_gram(w, groups, counts)
+    transform = np.zeros((k + m + 1, k + 2 * m))
+    transform[:k, :k] = np.eye(k)
+    transform[k : k + m, k : k + m] = np.eye(m)
+    transform[k : k + m, k + m :] = np.eye(m)
+    transform[k + m, k + m :] = 1.0
+    ordered = np.sort(temp)
+    below = np.searchsorted(ordered, grid, side="left")
+    above = n - np.searchsorted(ordered, grid, side="right")
+    active = np.concatenate([below >= min_active, above >= min_active])
+    transform[:, k:][:, ~active] = 0.0
+    return transform.T @ gram_w @ transform, w, transform
 
 
 def _interior(j: int, m: int) -> bool:
