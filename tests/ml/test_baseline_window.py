@@ -53,6 +53,8 @@ def test_compressor_ten_months_report_the_leak(
     assert check["shift_percent"] > 2.0
     assert check["p_value"] < check["alpha"]
     assert {"method", "statistic", "n"} <= set(check)
+    # the leak starts in summer, yet it is not mistaken for a cooling load (issue 7)
+    assert _weather_terms(model) == []
 
 
 @pytest.mark.parametrize("machine_type", ["furnace", "chiller", "hvac"])
@@ -116,3 +118,24 @@ def test_occupancy_split_recovers_different_slopes() -> None:
     assert model.heating_balance_c_ == pytest.approx(14.0, abs=1.0)
     pred = model.predict(frame)
     assert np.sqrt(np.mean((frame["energy_kwh"] - pred) ** 2)) < 1.1
+
+
+def test_temperature_basis_follows_the_data() -> None:
+    # a load that follows the day's mean temperature (thermal mass) is fitted on that basis
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2025-01-01", periods=24 * 240, freq="h", tz="UTC")
+    day = np.arange(len(index)) // 24
+    daily = 8 - 8 * np.cos(2 * np.pi * (day - 20) / 365) + rng.normal(0, 3, day.max() + 1)[day]
+    temp = daily + 5 * np.cos(2 * np.pi * (np.arange(len(index)) % 24 - 15) / 24)
+    local_mean = (
+        pd.Series(temp, index).groupby(index.tz_convert("Europe/Berlin").date).transform("mean")
+    )
+    energy = 10 + 2 * np.maximum(0, 12 - local_mean.to_numpy()) + rng.normal(0, 1, len(index))
+    frame = pd.DataFrame({"energy_kwh": energy, "outdoor_temp_c": temp}, index=index)
+    model = BaselineModel().fit(frame)
+    assert model.summary_["temperature_basis"] == "local_day_mean"
+    assert model.heating_balance_c_ == pytest.approx(12.0, abs=1.0)
+    per_interval = BaselineModel(temperature_basis="interval").fit(frame)
+    assert model.summary_["rmse"] < per_interval.summary_["rmse"]
+    with pytest.raises(ValueError, match="temperature_basis"):
+        BaselineModel(temperature_basis="weekly").fit(frame)
