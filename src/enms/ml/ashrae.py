@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from enms.ml import metrics
+from enms.ml.localtime import local_months
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -61,8 +62,7 @@ def whole_months(
     >>> sorted(set(keys.tolist()))
     [-1, 24301, 24302]
     """
-    local = index.tz_convert(timezone)
-    key = np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
+    key = local_months(index, timezone)
     first, stop = start.tz_convert(timezone), end.tz_convert(timezone)  # end is exclusive
     first_whole = first.year * 12 + first.month - 1
     if first != first.normalize().replace(day=1):

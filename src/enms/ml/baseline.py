@@ -76,6 +76,7 @@ from enms.ml.features import (
     time_of_week_groups,
     validate_frame,
 )
+from enms.ml.localtime import local_days
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -97,7 +98,7 @@ def _ssr(gram: FloatArray, idx: list[int]) -> float:
 
 def _day_mean(index: pd.DatetimeIndex, t: FloatArray, timezone: str) -> FloatArray:
     """Mean of ``t`` over each row's local calendar day (NaN ignored; all-NaN day → NaN)."""
-    codes, _ = pd.factorize(index.tz_convert(timezone).normalize())
+    _, codes = np.unique(local_days(index, timezone), return_inverse=True)
     ok = ~np.isnan(t)
     sums = np.bincount(codes, weights=np.where(ok, t, 0.0))
     cnt = np.bincount(codes, weights=ok.astype(np.float64))
@@ -336,8 +337,7 @@ class BaselineModel(EnergyModel):
         chosen again without the step, which the final model does not carry).
         """
         level = w[:, 0] - _within_fit(w, groups, counts, d_idx)
-        day = index.tz_convert(self.timezone).normalize()
-        codes, days = pd.factorize(day, sort=True)
+        days, codes = np.unique(local_days(index, self.timezone), return_inverse=True)
         daily = np.bincount(codes, weights=level) / np.bincount(codes)
         if len(days) < window_check.MIN_DAYS:
             return chosen

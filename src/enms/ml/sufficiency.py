@@ -17,18 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
+
+from enms.ml.localtime import local_months
 
 METHOD = "caltrack_2.0"
 REQUIRED_DAYS = 365.0
 MAX_MISSING_FRACTION = 0.10
 MIN_MONTH_COVERAGE = 0.90
-
-
-def _month_key(index: pd.DatetimeIndex, timezone: str) -> npt.NDArray[np.int64]:
-    local = index.tz_convert(timezone)
-    return np.asarray(local.year * 12 + local.month - 1, dtype=np.int64)
 
 
 def sufficiency(
@@ -55,8 +51,8 @@ def sufficiency(
     n_expected = max(len(expected), 1)
     n_present = len(present)  # unique timestamps inside the window (a validated frame)
     missing = 1.0 - min(n_present / n_expected, 1.0)
-    exp_key, exp_counts = np.unique(_month_key(expected, timezone), return_counts=True)
-    got_key, got_counts = np.unique(_month_key(present, timezone), return_counts=True)
+    exp_key, exp_counts = np.unique(local_months(expected, timezone), return_counts=True)
+    got_key, got_counts = np.unique(local_months(present, timezone), return_counts=True)
     got = dict(zip(got_key.tolist(), got_counts.tolist(), strict=True))
     coverage = {
         f"{k // 12}-{k % 12 + 1:02d}": min(got.get(k, 0) / c, 1.0)

@@ -32,6 +32,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from enms.ml.localtime import local_days, local_midnight
+
 FloatArray = npt.NDArray[np.float64]
 
 METHOD = "cusum_daily_mean_residuals_brownian_bridge"
@@ -94,8 +96,7 @@ def training_window_check(
     ``min_shift_percent``, ``n`` (days tested). With fewer than ``MIN_DAYS`` days the test
     is not run: ``checked`` is False and ``change_detected`` None (not checked ≠ no change).
     """
-    local_day = index.tz_convert(timezone).normalize()
-    codes, days = pd.factorize(local_day, sort=True)
+    days, codes = np.unique(local_days(index, timezone), return_inverse=True)
     counts = np.bincount(codes, minlength=len(days)).astype(np.float64)
     sums = np.bincount(codes, weights=residuals, minlength=len(days))
     keep = counts >= 0.5 * float(np.median(counts))
@@ -117,8 +118,7 @@ def training_window_check(
         return report
     daily = sums[keep] / counts[keep]
     statistic, p_value, k = cusum_test(daily)
-    kept_days = pd.DatetimeIndex(days[keep])
-    change_day = kept_days[k]
+    change_day = local_midnight(int(days[keep][k]), timezone)
     after = index >= change_day
     shift = float(residuals[after].mean() - residuals[~after].mean())
     level = float(actual[~after].mean())
@@ -127,7 +127,7 @@ def training_window_check(
     report |= {
         "checked": True,
         "change_detected": detected,
-        "change_point": change_day.tz_convert("UTC").isoformat(),
+        "change_point": change_day.isoformat(),
         "shift_kwh": shift,
         "shift_percent": percent,
         "statistic": statistic,
