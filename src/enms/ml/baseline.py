@@ -66,7 +66,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-from enms.ml import ashrae, metrics, occupancy, sufficiency, window_check
+from enms.ml import ashrae, metrics, occupancy, shift_guard, sufficiency, window_check
 from enms.ml import changepoint as cp
 from enms.ml.base import LABEL, TARGET, EnergyModel, InsufficientData, MissingColumns
 from enms.ml.features import (
@@ -76,7 +76,6 @@ from enms.ml.features import (
     time_of_week_groups,
     validate_frame,
 )
-from enms.ml.localtime import local_days
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -87,44 +86,11 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _ssr(gram: FloatArray, idx: list[int]) -> float:
-    """Residual sum of squares of the target (index 0) on columns ``idx`` of a within-Gram."""
-    if not idx:
-        return float(gram[0, 0])
-    g = gram[np.ix_(idx, idx)]
-    b = gram[idx, 0]
-    return float(gram[0, 0] - b @ np.linalg.solve(g, b))
-
-
-def _day_mean(index: pd.DatetimeIndex, t: FloatArray, timezone: str) -> FloatArray:
-    """Mean of ``t`` over each row's local calendar day (NaN ignored; all-NaN day → NaN)."""
-    _, codes = np.unique(local_days(index, timezone), return_inverse=True)
-    ok = ~np.isnan(t)
-    sums = np.bincount(codes, weights=np.where(ok, t, 0.0))
-    cnt = np.bincount(codes, weights=ok.astype(np.float64))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray((sums / cnt)[codes], dtype=np.float64)
-
-
-def _within_fit(
-    x: FloatArray, groups: IntArray, counts: FloatArray, d_idx: list[int]
-) -> FloatArray:
-    """Fitted values of the target (column 0) on time-of-week levels and columns ``d_idx``."""
-    sub = x[:, [0, *d_idx]]
-    group_mean = cp.group_sums(groups, len(counts), sub) / np.maximum(counts, 1.0)[:, None]
-    demeaned = sub - group_mean[groups]
-    if not d_idx:
-        return np.asarray(group_mean[groups, 0], dtype=np.float64)
-    beta, *_ = np.linalg.lstsq(demeaned[:, 1:], demeaned[:, 0], rcond=None)
-    return np.asarray(sub[:, 0] - (demeaned[:, 0] - demeaned[:, 1:] @ beta), dtype=np.float64)
-
-
 INTERVAL, DAY_MEAN, AUTO = "interval", "local_day_mean", "auto"
 HEATING = "heating_degrees_c"
 COOLING = "cooling_degrees_c"
 OCCUPIED, UNOCCUPIED = "_occupied", "_unoccupied"
 MIN_ROWS = 30
-SHIFT_CHECK_PVALUE = 0.10  # CalTRACK per-term p-value
 ONE_DAY = pd.Timedelta(days=1)
 
 
@@ -255,14 +221,17 @@ class BaselineModel(EnergyModel):
             gb, wb, tb = cp.hinge_gram(x, t, g, min_active, groups, counts)
             hb, cb = cp.select_balance_points(gb, d_idx, 1 + n_d, g, dof0, self.max_term_pvalue)
             if hb is not None or cb is not None:
-                hb, cb = self._shift_robust_terms(
-                    wb, tb, gb, groups, counts, index, d_idx, g, dof0, (hb, cb)
-                )
+                hb, cb = shift_guard.shift_robust_terms(
+                    w=wb, transform=tb, gram=gb, groups=groups, counts=counts, index=index,
+                    timezone=self.timezone, d_idx=d_idx, grid=g, dof0=dof0,
+                    max_pvalue=self.max_term_pvalue, alpha=self.window_check_alpha,
+                    chosen=(hb, cb),
+                )  # fmt: skip
             if hb is None and cb is None:
                 continue
             idx = d_idx + ([1 + n_d + hb] if hb is not None else [])
             idx += [1 + n_d + g.size + cb] if cb is not None else []
-            score = _ssr(gb, idx) / (dof0 - len(idx))  # adjusted-R² rule across bases
+            score = shift_guard.ssr(gb, idx) / (dof0 - len(idx))  # adjusted-R² rule across bases
             if score < best:
                 best, h, c, grid, self.temperature_basis_ = score, hb, cb, g, basis
         self.heating_balance_c_ = float(grid[h]) if h is not None else None
@@ -284,7 +253,7 @@ class BaselineModel(EnergyModel):
             split_idx = list(range(1, 1 + k_d)) + list(range(1 + k_d + k_w, 1 + k_d + 3 * k_w))
             dof_split = dof0 - k_d - 2 * k_w
             p_split = occupancy.nested_f_pvalue(
-                _ssr(gram, w_idx), _ssr(gram, split_idx), k_w, dof_split
+                shift_guard.ssr(gram, w_idx), shift_guard.ssr(gram, split_idx), k_w, dof_split
             )
             if p_split < self.max_term_pvalue:
                 w_idx = split_idx
@@ -299,7 +268,10 @@ class BaselineModel(EnergyModel):
             pooled = cp.within_gram(xf, one, np.array([float(n)]))
             seen = int(np.sum(counts > 0))
             p_dow = occupancy.nested_f_pvalue(
-                _ssr(pooled[2], w_idx), _ssr(gram, w_idx), seen - 1, n - seen - len(w_idx)
+                shift_guard.ssr(pooled[2], w_idx),
+                shift_guard.ssr(gram, w_idx),
+                seen - 1,
+                n - seen - len(w_idx),
             )
             if p_dow >= self.max_term_pvalue:
                 self.time_of_week_ = False
@@ -314,68 +286,6 @@ class BaselineModel(EnergyModel):
         self.report_ = self._report(index, arr[:, 0], fitted, present, window)
         return self
 
-    def _shift_robust_terms(
-        self,
-        w: FloatArray,
-        transform: FloatArray,
-        gram: FloatArray,
-        groups: IntArray,
-        counts: FloatArray,
-        index: pd.DatetimeIndex,
-        d_idx: list[int],
-        grid: FloatArray,
-        dof0: int,
-        chosen: tuple[int | None, int | None],
-    ) -> tuple[int | None, int | None]:
-        """Keep a weather term only if it is still supported once a level shift is allowed.
-
-        A level shift that coincides with a season (a leak from June) is fitted as well by a
-        cooling term as by a step. The residuals of the weather-free model are tested for
-        one change in level (:func:`enms.ml.window_check.cusum_test` on daily means); when
-        one is found, the term selection is repeated with a step at that change point as an
-        extra regressor, and only the terms it still selects are kept (their balance points
-        chosen again without the step, which the final model does not carry).
-        """
-        level = w[:, 0] - _within_fit(w, groups, counts, d_idx)
-        days, codes = np.unique(local_days(index, self.timezone), return_inverse=True)
-        daily = np.bincount(codes, weights=level) / np.bincount(codes)
-        if len(days) < window_check.MIN_DAYS:
-            return chosen
-        _, p_value, k = window_check.cusum_test(daily)
-        if p_value >= self.window_check_alpha:
-            return chosen
-        step = (codes >= k).astype(np.float64)
-        n_d = len(d_idx)
-        # the shift may be additive (a new load) or proportional (a leak: every driver's
-        # effect grows), so the step enters alone and times each driver
-        shift = np.column_stack([step, step[:, None] * w[:, d_idx]])
-        # within-Gram of [y, drivers, shift, hinges] from the one we have: only the shift
-        # block is new (demeaned shift · x equals demeaned shift · demeaned x)
-        shift_dm = (
-            shift
-            - (cp.group_sums(groups, len(counts), shift) / np.maximum(counts, 1.0)[:, None])[groups]
-        )
-        z0 = transform.shape[1] - 2 * grid.size
-        cols = [0, *d_idx, *range(z0, transform.shape[1])]
-        cross = (shift_dm.T @ w) @ transform[:, cols]
-        k0, k_sh = 1 + n_d, shift.shape[1]
-        gram_s = np.empty((len(cols) + k_sh, len(cols) + k_sh))
-        old = np.r_[0:k0, k0 + k_sh : len(cols) + k_sh]
-        gram_s[np.ix_(old, old)] = gram[np.ix_(cols, cols)]
-        gram_s[k0 : k0 + k_sh, old] = cross
-        gram_s[old, k0 : k0 + k_sh] = cross.T
-        gram_s[k0 : k0 + k_sh, k0 : k0 + k_sh] = shift_dm.T @ shift_dm
-        k_s = k0 + k_sh
-        h2, c2 = cp.select_balance_points(
-            gram_s, list(range(1, k_s)), k_s, grid, dof0, SHIFT_CHECK_PVALUE
-        )
-        allow = (chosen[0] is not None and h2 is not None, chosen[1] is not None and c2 is not None)
-        if allow == (chosen[0] is not None, chosen[1] is not None):
-            return chosen
-        if not any(allow):
-            return None, None
-        return cp.select_balance_points(gram, d_idx, z0, grid, dof0, self.max_term_pvalue, allow)
-
     def _temperature_bases(
         self, index: pd.DatetimeIndex, t: FloatArray | None
     ) -> dict[str, FloatArray]:
@@ -383,14 +293,18 @@ class BaselineModel(EnergyModel):
             return {}
         bases = {INTERVAL: t}
         if self.interval_ < ONE_DAY and self.temperature_basis in (AUTO, DAY_MEAN):
-            bases[DAY_MEAN] = _day_mean(index, t, self.timezone)
+            bases[DAY_MEAN] = shift_guard.day_mean(index, t, self.timezone)
             if self.temperature_basis == DAY_MEAN:
                 del bases[INTERVAL]
         return bases
 
     def _temperature(self, index: pd.DatetimeIndex, t: FloatArray) -> FloatArray:
         """The temperature the weather terms use: per interval, or its local-day mean."""
-        return _day_mean(index, t, self.timezone) if self.temperature_basis_ == DAY_MEAN else t
+        return (
+            shift_guard.day_mean(index, t, self.timezone)
+            if self.temperature_basis_ == DAY_MEAN
+            else t
+        )
 
     def _weather(self, t: FloatArray) -> FloatArray:
         cols = []
