@@ -48,5 +48,9 @@ def local_midnight(day: int, timezone: str) -> pd.Timestamp:
 
     >>> local_midnight(20240, "Europe/Berlin").isoformat()
     '2025-05-31T22:00:00+00:00'
+    >>> local_midnight(19246, "America/Santiago").isoformat()  # 2022-09-11 starts at 01:00
+    '2022-09-11T04:00:00+00:00'
     """
-    return pd.Timestamp(day * DAY_NS, unit="ns").tz_localize(timezone).tz_convert("UTC")
+    # midnight does not exist on some zones' DST days (e.g. America/Santiago): shift forward
+    wall = pd.Timestamp(day * DAY_NS, unit="ns")
+    return wall.tz_localize(timezone, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
