@@ -139,3 +139,29 @@ def test_temperature_basis_follows_the_data() -> None:
     assert model.summary_["rmse"] < per_interval.summary_["rmse"]
     with pytest.raises(ValueError, match="temperature_basis"):
         BaselineModel(temperature_basis="weekly").fit(frame)
+
+
+@pytest.mark.parametrize("machine_type", ["chiller", "hvac"])
+def test_a_leak_on_a_weather_dependent_machine_keeps_the_real_terms(
+    plant_by_type: dict[str, SyntheticMachine],
+    hourly_by_type: dict[str, pd.DataFrame],
+    machine_type: str,
+) -> None:
+    # the level-shift guard must not throw out real weather terms: +12 % from June on a
+    # machine that does depend on temperature
+    truth = plant_by_type[machine_type].truth
+    frame = hourly_by_type[machine_type].loc[:"2025-10-31"].copy()
+    start = pd.Timestamp("2025-06-01", tz="Europe/Berlin")
+    frame.loc[frame.index >= start, "energy_kwh"] *= 1.12
+    model = BaselineModel().fit(frame)
+    for fitted, true in (
+        (model.heating_balance_c_, truth.heating_balance_c),
+        (model.cooling_balance_c_, truth.cooling_balance_c),
+    ):
+        if true is None:
+            assert fitted is None
+        else:
+            assert fitted == pytest.approx(true, abs=1.0)
+    check = model.report_["training_window_check"]
+    assert check["change_detected"] is True
+    assert abs(pd.Timestamp(check["change_point"]) - start) <= pd.Timedelta(days=3)
