@@ -38,13 +38,8 @@ def _full_design(model: BaselineModel, frame: pd.DataFrame) -> np.ndarray:
     index = pd.DatetimeIndex(frame.index)
     groups, n_groups = time_of_week_groups(index, model.timezone, model.interval_)
     cols = [np.ones(len(frame)), *np.eye(n_groups)[groups][:, 1:].T]
-    cols += [frame[c].to_numpy(dtype=float) for c in model.drivers_]
-    temp = frame["outdoor_temp_c"].to_numpy(dtype=float)
-    if model.heating_balance_c_ is not None:
-        cols.append(np.maximum(0.0, model.heating_balance_c_ - temp))
-    if model.cooling_balance_c_ is not None:
-        cols.append(np.maximum(0.0, temp - model.cooling_balance_c_))
-    return np.column_stack(cols)
+    # drivers and the chosen weather terms (split by occupancy when the model split them)
+    return np.column_stack([*cols, *model.regressors(frame).to_numpy().T])
 
 
 def _cpu_with_children() -> float:
@@ -107,6 +102,11 @@ def _forecast_rows(quick: bool) -> list[Row]:
 
 
 def run(*, quick: bool) -> list[Row]:
+    """Fit baselines for a fleet of hourly machine-years and time them; then forecasters."""
+    return [*baseline_rows(quick), *forecast_rows(quick)]
+
+
+def baseline_rows(quick: bool) -> list[Row]:
     """Fit baselines for a fleet of hourly machine-years and time them."""
     target = QUICK if quick else FULL
     cpu: list[float] = []
@@ -167,5 +167,4 @@ def run(*, quick: bool) -> list[Row]:
             note=f"target {WALL_TARGET_S_PER_1000:g} s per 1,000 scaled to {n}; "
             f"{total_wall:.1f} s including data generation",
         ),
-        *forecast_rows(quick),
     ]

@@ -51,28 +51,68 @@ def within_gram(
     return means, sums, gram
 
 
-def balance_point_grid(temp: FloatArray, step: float) -> FloatArray:
-    """Candidate balance points: multiples of ``step`` between the 5th and 95th percentile.
+def balance_point_grid(temp: FloatArray, step: float, min_rows: int) -> FloatArray:
+    """Candidate balance points: multiples of ``step`` inside the observed temperatures.
 
-    >>> balance_point_grid(np.linspace(0.0, 20.0, 101), 5.0).tolist()
+    Every candidate leaves at least ``min_rows`` readings on *each* side (between the
+    ``min_rows``-th lowest and highest temperature), so each kink has data to bend on; the
+    larger share required on the active side of a term is enforced by :func:`hinge_columns`.
+
+    >>> balance_point_grid(np.linspace(0.0, 20.0, 101), 5.0, 10).tolist()
     [5.0, 10.0, 15.0]
     """
-    lo, hi = np.quantile(temp, [0.05, 0.95])
+    ordered = np.sort(temp)
+    k = min(max(min_rows, 1), (ordered.size - 1) // 2)
+    lo, hi = float(ordered[k]), float(ordered[-1 - k])
     return np.arange(math.ceil(lo / step) * step, math.floor(hi / step) * step + 1e-9, step)
 
 
-def hinge_columns(temp: FloatArray, grid: FloatArray, min_active: float) -> FloatArray:
-    """Heating columns ``max(0, b − T)`` then cooling columns ``max(0, T − b)`` per grid point.
+def hinge_gram(
+    x: FloatArray,
+    temp: FloatArray,
+    grid: FloatArray,
+    min_active: int,
+    groups: IntArray,
+    counts: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Within-Gram of ``[x, heating hinges, cooling hinges]``, computed at half the cost.
 
-    A column with fewer than ``min_active`` (fraction) non-zero rows is zeroed, which makes
-    it ineligible in :func:`select_balance_points`.
+    Heating columns are ``max(0, b − T)`` and cooling columns ``max(0, T − b)`` per grid
+    point. Since ``max(0, T − b) = max(0, b − T) + T − b`` and constants vanish when
+    demeaned within time-of-week groups, the cooling columns are linear in the heating
+    columns and ``T``: the Gram of ``w = [x, heating, T]`` is computed and mapped by the
+    returned ``transform`` (demeaned full columns = demeaned ``w`` @ ``transform``). A
+    column with fewer than ``min_active`` non-zero rows is zeroed in the map, which makes
+    it ineligible in :func:`select_balance_points`. Returns ``(gram, w, transform)``.
+
+    >>> t = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> x = np.column_stack([t ** 2])
+    >>> g, _, _ = hinge_gram(x, t, np.array([2.0, 3.0]), 1, np.zeros(6, dtype=np.int64),
+    ...                      np.array([6.0]))
+    >>> full = np.column_stack([x, np.maximum(0, [2.0, 3.0] - t[:, None]),
+    ...                         np.maximum(0, t[:, None] - [2.0, 3.0])])
+    >>> bool(np.allclose(g, within_gram(full, np.zeros(6, dtype=np.int64), np.array([6.0]))[2]))
+    True
     """
-    z = np.hstack(
-        [np.maximum(0.0, grid[None, :] - temp[:, None]), np.maximum(0.0, temp[:, None] - grid)]
-    )
-    active = (z > 0).mean(axis=0) >= min_active
-    z[:, ~active] = 0.0
-    return z
+    k, m, n = x.shape[1], grid.size, temp.size
+    w = np.hstack([x, np.maximum(0.0, grid[None, :] - temp[:, None]), temp[:, None]])
+    _, _, gram_w = within_gram(w, groups, counts)
+    transform = np.zeros((k + m + 1, k + 2 * m))
+    transform[:k, :k] = np.eye(k)
+    transform[k : k + m, k : k + m] = np.eye(m)
+    transform[k : k + m, k + m :] = np.eye(m)
+    transform[k + m, k + m :] = 1.0
+    ordered = np.sort(temp)
+    below = np.searchsorted(ordered, grid, side="left")
+    above = n - np.searchsorted(ordered, grid, side="right")
+    active = np.concatenate([below >= min_active, above >= min_active])
+    transform[:, k:][:, ~active] = 0.0
+    return transform.T @ gram_w @ transform, w, transform
+
+
+def _interior(j: int, m: int) -> bool:
+    """True when grid index ``j`` is not the first or last point of an ``m``-point grid."""
+    return 0 < j < m - 1
 
 
 def select_balance_points(
@@ -82,13 +122,23 @@ def select_balance_points(
     grid: FloatArray,
     dof0: int,
     max_pvalue: float,
+    allow: tuple[bool, bool] = (True, True),
 ) -> tuple[int | None, int | None]:
     """Pick heating/cooling grid indices by adjusted R² (lowest SSR/dof) from a within-Gram.
 
     ``gram`` has the target at index 0, drivers at ``d_idx`` and the ``2·len(grid)`` hinge
     columns from ``z0``; ``dof0`` is ``n`` minus the number of time-of-week levels.
-    Candidates: none, heating only, cooling only, both with heating balance ≤ cooling
-    balance; each slope must be positive and significant at ``max_pvalue`` (CalTRACK).
+    Model forms: none, heating only, cooling only, both with heating balance ≤ cooling
+    balance. For each form the balance point(s) minimising the SSR among eligible,
+    positive slopes are found; the form is kept only when they are *interior* to the grid
+    (a minimum on the grid's first or last point means the kink is not identified — the
+    term would act as a plain linear trend, which is how a level shift in summer passes
+    for cooling) and every slope is significant at ``max_pvalue``. A minimum at the limit
+    of the share rule (a heating point with just 10 % of readings below it) is admitted:
+    that limit is CalTRACK's constraint, not a missing kink. Among eligible forms the
+    lowest SSR/dof wins (the adjusted-R² rule), so a term is kept only when it improves
+    adjusted R².
+    ``allow`` = (heating, cooling) restricts the forms to the allowed terms.
     Returns grid indices (``None`` for an absent term).
     """
     m = grid.size
@@ -112,10 +162,17 @@ def select_balance_points(
     slope = a_zy / safe
     ssr1 = a_yy - a_zy * slope
     t1 = slope / np.sqrt(np.maximum(ssr1, 1e-300) / (dof - 1) / safe)
-    score1 = np.where(valid & (slope > 0) & (t1 > t_crit), ssr1 / (dof - 1), np.inf)
-    j = int(np.argmin(score1))
-    if score1[j] < best[0]:
-        best = (float(score1[j]), j, None) if j < m else (float(score1[j]), None, j - m)
+    for lo, term, allowed in ((0, "heating", allow[0]), (m, "cooling", allow[1])):
+        if not allowed:
+            continue
+        sl = slice(lo, lo + m)
+        cand = valid[sl] & (slope[sl] > 0)
+        if not cand.any():
+            continue
+        j = int(np.argmin(np.where(cand, ssr1[sl], np.inf)))
+        score = float(ssr1[lo + j]) / (dof - 1)
+        if _interior(j, m) and t1[lo + j] > t_crit and score < best[0]:
+            best = (score, j, None) if term == "heating" else (score, None, j)
     hh, cc = np.meshgrid(np.arange(m), np.arange(m, 2 * m), indexing="ij")
     a, d, b = safe[hh], safe[cc], a_zz[hh, cc]
     u, v = a_zy[hh], a_zy[cc]
@@ -124,11 +181,13 @@ def select_balance_points(
     det = np.where(ok, det, 1.0)
     beta_h, beta_c = (d * u - b * v) / det, (a * v - b * u) / det
     ssr2 = a_yy - (beta_h * u + beta_c * v)
-    s2 = np.maximum(ssr2, 1e-300) / (dof - 2)
-    t_h, t_c = beta_h / np.sqrt(s2 * d / det), beta_c / np.sqrt(s2 * a / det)
-    ok &= (beta_h > 0) & (beta_c > 0) & (t_h > t_crit) & (t_c > t_crit)
-    score2 = np.where(ok, ssr2 / (dof - 2), np.inf)
-    bi, bj = np.unravel_index(int(np.argmin(score2)), score2.shape)
-    if score2[bi, bj] < best[0]:
-        best = (float(score2[bi, bj]), int(bi), int(bj))
+    ok &= (beta_h > 0) & (beta_c > 0)
+    if allow[0] and allow[1] and ok.any():
+        bi, bj = np.unravel_index(int(np.argmin(np.where(ok, ssr2, np.inf))), ssr2.shape)
+        s2 = max(float(ssr2[bi, bj]), 1e-300) / (dof - 2)
+        t_h = beta_h[bi, bj] / math.sqrt(s2 * d[bi, bj] / det[bi, bj])
+        t_c = beta_c[bi, bj] / math.sqrt(s2 * a[bi, bj] / det[bi, bj])
+        interior = _interior(int(bi), m) and _interior(int(bj), m)
+        if interior and min(t_h, t_c) > t_crit and s2 < best[0]:
+            best = (s2, int(bi), int(bj))
     return best[1], best[2]

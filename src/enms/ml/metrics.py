@@ -215,9 +215,12 @@ def cv_rmse(actual: ArrayLike, predicted: ArrayLike, *, n_params: int = 0) -> fl
     return 100.0 * rmse(y, p, n_params=n_params) / mean
 
 
-def nmbe(actual: ArrayLike, predicted: ArrayLike, *, n_params: int = 0) -> float:
-    """Normalised mean bias error in percent: ``100·Σ(y−ŷ)/((n−p)·mean(y))``.
+def nmbe(actual: ArrayLike, predicted: ArrayLike) -> float:
+    """Normalised mean bias error in percent: ``100·Σ(y−ŷ)/(n·mean(y))``.
 
+    The one NMBE definition of enms (DESIGN.md), used for in-sample, held-out and ASHRAE
+    Guideline 14 figures alike: the bias is divided by ``n`` (ASHRAE's ``n − p`` applies
+    to CV(RMSE) only; ASHRAE 14-2002 also used ``n − p`` for NMBE, 14-2014 uses ``n``).
     Positive values mean the model under-predicts.
 
     >>> nmbe([10, 20, 30], [9, 19, 29])
@@ -225,10 +228,7 @@ def nmbe(actual: ArrayLike, predicted: ArrayLike, *, n_params: int = 0) -> float
     """
     y, p = _pair(actual, predicted)
     mean = _mean_for_normalising(y)
-    dof = y.size - n_params
-    if dof <= 0:
-        raise MetricUndefined(f"{y.size} points do not exceed {n_params} model parameters")
-    return 100.0 * float(np.sum(y - p)) / (dof * mean)
+    return 100.0 * float(np.sum(y - p)) / (y.size * mean)
 
 
 def _labels(actual: ArrayLike, predicted: ArrayLike) -> tuple[int, int, int]:
@@ -394,8 +394,8 @@ def regression_report(
 ) -> MetricReport:
     """``r_squared, rmse, mae, mape, cv_rmse, nmbe, n`` for one window, never raising.
 
-    ``n_params`` (when given) applies the ASHRAE 14 ``n − p`` denominator to ``cv_rmse``
-    and ``nmbe``.
+    ``n_params`` (when given) applies the ASHRAE 14 ``n − p`` denominator to ``cv_rmse``;
+    ``nmbe`` always divides by ``n`` (see :func:`nmbe`).
 
     >>> rep = regression_report([10, 20, 30], [12, 18, 30])
     >>> rep.values["n"], round(rep.values["cv_rmse"] or 0, 3), rep.undefined
@@ -410,7 +410,7 @@ def regression_report(
         "mae": lambda: mae(actual, predicted),
         "mape": lambda: mape(actual, predicted),
         "cv_rmse": lambda: cv_rmse(actual, predicted, n_params=p),
-        "nmbe": lambda: nmbe(actual, predicted, n_params=p),
+        "nmbe": lambda: nmbe(actual, predicted),
     }
     values: dict[str, float | None] = {}
     undefined: dict[str, str] = {}

@@ -1,0 +1,1 @@
+"""Scripts that run inside a peer tool's own virtual environment (never imported by enms)."""
