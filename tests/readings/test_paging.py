@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from tests.factories import readings_csv
@@ -18,8 +20,8 @@ def _machine_with_readings(client: TestClient, periods: int) -> str:
     return url
 
 
-def _walk(client: TestClient, url: str, **params: object) -> list[dict[str, object]]:
-    seen: list[dict[str, object]] = []
+def _walk(client: TestClient, url: str, **params: object) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
     cursor = None
     for _ in range(2000):
         query = dict(params) | ({"cursor": cursor} if cursor else {})
