@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from enms.api.app import create_app
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
+from enms.core.db import create_db_engine
 from enms.core.errors import SchemaOutOfDate
 
 
@@ -125,3 +127,27 @@ def test_a_sane_incoming_request_id_is_kept_and_a_bad_one_replaced(
     assert replaced.headers["x-request-id"] != "bad id\twith spaces"
     first = failing_client.get("/health").headers["x-request-id"]
     assert first != failing_client.get("/health").headers["x-request-id"]
+
+
+def test_health_503_names_its_request_id(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    settings = Settings.model_validate(
+        {"database_url": url, "data_dir": tmp_path, "queue": {"in_process": False}}
+    )
+    engine = create_db_engine(url)
+    with (
+        TestClient(create_app(settings, engine=engine)) as c,
+        caplog.at_level(logging.ERROR, logger="enms.api"),
+    ):
+        response = c.get("/health", headers={"X-Request-ID": "probe-1"})
+    engine.dispose()
+    assert response.status_code == 503
+    assert response.json()["request_id"] == "probe-1"
+    assert response.headers["x-request-id"] == "probe-1"
+    assert any("probe-1" in r.getMessage() for r in caplog.records)
+
+
+def test_missing_static_file_is_a_404_in_the_error_shape(client: TestClient) -> None:
+    response = client.get("/static/no-such-file.js")
+    assert response.status_code == 404
+    assert _shape(response.json())["code"] == "not_found"
