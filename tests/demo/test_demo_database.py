@@ -113,3 +113,23 @@ def test_a_configured_sqlite_url_is_its_file(tmp_path: Path, clock: FrozenClock)
         service.build(
             f"sqlite:///{other}", seed=1, days=28, clock=clock, batch_size=5000, report=print
         )
+
+
+def test_a_short_demo_trains_every_model_type_on_everything(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    from enms.demo.training import trigger_all
+
+    engine, summary = service.build(
+        tmp_path / "short.db", seed=2, days=28, clock=clock, batch_size=5000, report=print
+    )
+    queued: list[int] = []
+    skipped: list[str] = []
+    job_ids, cutoff = trigger_all(
+        create_session_factory(engine), clock, queued.append, report=skipped.append
+    )
+    engine.dispose()
+    assert cutoff is None  # two months cannot be held back from four weeks
+    assert skipped == []
+    assert len(job_ids) == 4 * summary.machines
+    assert sorted(queued) == sorted(job_ids)

@@ -111,7 +111,7 @@ def line_and_column(document: Any, position: int) -> tuple[int, int]:
     """1-based line and column of character ``position`` in ``document`` (as :mod:`json`
     counts them).
 
-    >>> line_and_column('{"a": 1,\\n  x}', 12)
+    >>> line_and_column('{"a": 1,\\n  x}', 11)
     (2, 3)
     >>> line_and_column(None, 4)
     (1, 5)
