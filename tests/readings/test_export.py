@@ -101,6 +101,9 @@ def test_cli_deletes_ask_first(tmp_path: Path) -> None:
     csv.write_text(_awkward_csv())
     assert enms(tmp_path, "import", "readings", str(csv), "--machine", "Old press").returncode == 0
 
+    unbounded = enms(tmp_path, "readings", "delete", "--machine", "Old press", "--yes")
+    assert unbounded.returncode == 2
+    assert "give --from and/or --to" in unbounded.stderr
     window = ("--machine", "Old press", "--from", "2025-06-01", "--to", "2025-06-01T02:00")
     refused = enms(tmp_path, "readings", "delete", *window)  # stdin is not a yes
     assert refused.returncode != 0

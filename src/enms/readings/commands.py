@@ -137,6 +137,11 @@ def delete_readings(
     from enms.readings import repository, service
 
     window = Window.parse(start, end)
+    if window.start is None and window.end is None:
+        raise click.UsageError(
+            "give --from and/or --to (to delete a machine with everything it has, use "
+            "`enms machines delete`)"
+        )
     with session_scope(app.session_factory) as session:
         target = service.get_machine_by_name(session=session, name=machine)
         n, _, _ = repository.window_stats(session, target.id, window.start, window.end)
@@ -179,7 +184,10 @@ def export_readings(
     output: Path | None,
     as_json: bool,
 ) -> None:
-    """Write MACHINE's readings as CSV in the import format (`enms import readings`)."""
+    """Write MACHINE's readings as CSV in the import format (`enms import readings`).
+
+    Without -o the CSV goes to stdout and the summary (with --json, as JSON) to stderr.
+    """
     from dataclasses import asdict
 
     from enms.core.timewindow import Window
