@@ -61,19 +61,19 @@ def demo(
     from enms.demo import service
 
     target: Path | str
+    env, prefix = "", ""
     if db_path is not None:
         target, where = db_path.resolve(), str(db_path)
         env = f"ENMS_DATABASE_URL={shlex.quote(f'sqlite:///{db_path}')} "
     elif "database_url" in app.settings.model_fields_set:
         target = app.settings.database_url
         where = _shown(target)
-        # the same settings reach the next command: the environment, .env, or the option
-        env = ""
+        # the environment or .env reach the next command too; an option must be repeated
+        prefix = _option_prefix(app)
     else:
         target, where = Path("enms-demo.db").resolve(), "enms-demo.db"
         env = "ENMS_DATABASE_URL=sqlite:///enms-demo.db "
     command = enms_command()
-    prefix = _option_prefix(app)
     started = time.perf_counter()
     engine, summary = service.build(
         target,
