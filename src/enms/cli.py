@@ -15,7 +15,7 @@ from enms.core.errors import DomainError
 from enms.demo.commands import demo
 from enms.evaluation.commands import evaluate
 from enms.jobs.commands import worker
-from enms.readings.commands import import_group, machines_group
+from enms.readings.commands import export_group, import_group, machines_group, readings_group
 from enms.registry.commands import models_group
 from enms.training.commands import jobs_group, train
 
@@ -40,6 +40,8 @@ for command in (
     db_group,
     machines_group,
     import_group,
+    readings_group,
+    export_group,
     train,
     evaluate,
     jobs_group,

@@ -54,7 +54,7 @@ def test_valid_file_with_drivers_labels_and_offsets() -> None:
         ("time,energy_kwh\n2025-01-01,1\n", "missing required column(s) timestamp"),
         ("", "the file is empty"),
         ("timestamp,energy_kwh\n", "no readings"),
-        ("timestamp,energy_kwh\n2025-01-01,inf\n", "'inf' is not a number"),
+        ("timestamp,energy_kwh\n2025-01-01,inf\n", "'inf' is not a finite number"),
     ],
 )
 def test_bad_files_are_rejected_naming_line_column_and_problem(text: str, expected: str) -> None:

@@ -12,7 +12,9 @@ from tests.factories import import_demo_machine
 from enms.core.clock import FrozenClock
 from enms.core.config import TrainingSettings
 from enms.core.db import SessionFactory, session_scope
+from enms.core.errors import InsufficientReadings
 from enms.core.timewindow import Window
+from enms.readings import service as readings
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
 from enms.training import service
@@ -205,20 +207,18 @@ def test_a_job_that_overruns_its_timeout_ends_timed_out(
 def test_too_little_data_fails_with_the_models_reason(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
-    with session_scope(session_factory, write=True) as session:
-        result = service.trigger(
-            session=session,
-            machine_id=machine_id,
-            model_type="baseline",
-            trigger_type="manual",
-            reason=None,
-            requested_by="test",
-            window=Window.parse("2025-01-01", "2025-01-02"),
-            hyperparameters={},
-            clock=clock,
-            enqueue=lambda _i: None,
+    with pytest.raises(InsufficientReadings, match="baseline needs at least 38 readings"):
+        _trigger(
+            session_factory, clock, machine_id, window=Window.parse("2025-01-01", "2025-01-02")
         )
+    result = _trigger(session_factory, clock, machine_id)
     assert result.training_job_id is not None
+    with session_scope(session_factory, write=True) as session:  # readings deleted meanwhile
+        first = readings.training_frame(
+            session=session, machine_id=machine_id, start=None, end=None
+        ).index[0]
+        keep = Window(first + timedelta(hours=24), None)
+        readings.delete_readings(session=session, machine_id=machine_id, window=keep)
     ctx = RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock)
     assert run_job(result.training_job_id, ctx) == "failed"
     status, error = _status(session_factory, result.training_job_id)

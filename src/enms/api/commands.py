@@ -5,8 +5,6 @@ The web stack is imported when the command runs, so `enms --help` stays quick.
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from enms.core import schema
@@ -29,16 +27,12 @@ def run_server(app: AppContext, host: str, port: int) -> None:
     import uvicorn
 
     from enms.api.app import create_app
+    from enms.core.logs import configure_logging, uvicorn_options
 
-    logging.basicConfig(level=app.settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    if app.settings.log_level != "DEBUG":
-        # Huey logs every task start and end at INFO; enms's own job log lines say more.
-        logging.getLogger("huey").setLevel(logging.WARNING)
-        # Prophet's Stan backend announces every fit at INFO.
-        logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    configure_logging(app.settings)
     web = create_app(app.settings, engine=app.engine, clock=app.clock)
     progress(
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "
         f"on http://{host}:{port}  (dashboard /, API docs /docs)"
     )
-    uvicorn.run(web, host=host, port=port, log_level=app.settings.log_level.lower())
+    uvicorn.run(web, host=host, port=port, **uvicorn_options(app.settings))

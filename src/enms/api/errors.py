@@ -1,18 +1,36 @@
 """One error format for the whole API: ``{"error": {"code", "message", "details"}}``.
 
 Domain errors map to statuses through ``HTTP_STATUS_BY_CODE``; request validation errors
-keep 422 but use the same shape. Anything else stays an honest, logged 500.
+(422, malformed JSON with its line and column), unknown routes (404) and wrong methods (405)
+use the same shape. Anything else stays an honest, logged 500 (see
+:mod:`enms.api.requestid`); every 5xx names the request id that is also in the log line.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from enms.core.errors import DomainError, http_status_for
+
+log = logging.getLogger("enms.api")
+
+#: Codes for the HTTP errors the framework itself raises (routing, methods, …).
+CODE_BY_HTTP_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -20,26 +38,96 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+def _respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    details = dict(details or {})
+    if status >= 500:
+        request_id = str(getattr(request.state, "request_id", "-"))
+        details["request_id"] = request_id
+        log.error(
+            "%s %s answered %s %s: %s (request id %s)",
+            request.method,
+            request.url.path,
+            status,
+            code,
+            message,
+            request_id,
+        )
+    return JSONResponse(error_body(code, message, details), status, headers=headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse(error_body(exc.code, exc.message, exc.details), http_status_for(exc))
+    return _respond(request, http_status_for(exc), exc.code, exc.message, exc.details)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = CODE_BY_HTTP_STATUS.get(status, "internal_error" if status >= 500 else "http_error")
+    details: dict[str, Any] = {}
+    if status == 404 and exc.detail == "Not Found":
+        message = f"no such endpoint: {request.method} {request.url.path} (the API is under /docs)"
+    elif status == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        message = f"{request.method} is not allowed on {request.url.path}" + (
+            f"; allowed: {allowed}" if allowed else ""
+        )
+        details["allowed_methods"] = [m.strip() for m in allowed.split(",") if m.strip()]
+    else:
+        message = str(exc.detail)
+    return _respond(request, status, code, message, details, headers=dict(exc.headers or {}))
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {
-            "location": ".".join(str(p) for p in err.get("loc", ())),
-            "problem": err.get("msg", ""),
-        }
-        for err in exc.errors()
-    ]
+    problems = [_problem(err, exc.body) for err in exc.errors()]
     first = problems[0] if problems else {"location": "request", "problem": "invalid"}
     message = f"invalid request: {first['location']}: {first['problem']}"
-    return JSONResponse(error_body("invalid_request", message, {"problems": problems}), 422)
+    return _respond(request, 422, "invalid_request", message, {"problems": problems})
+
+
+def _problem(err: Any, body: Any) -> dict[str, Any]:
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+        line, column = line_and_column(body, loc[1])
+        reason = (err.get("ctx") or {}).get("error", "JSON decode error")
+        return {
+            "location": "body",
+            "problem": f"the body is not valid JSON: {reason} at line {line}, column {column}",
+            "line": line,
+            "column": column,
+        }
+    return {"location": ".".join(str(p) for p in loc), "problem": err.get("msg", "")}
+
+
+def line_and_column(document: Any, position: int) -> tuple[int, int]:
+    """1-based line and column of character ``position`` in ``document`` (as :mod:`json`
+    counts them).
+
+    >>> line_and_column('{"a": 1,\\n  x}', 11)
+    (2, 3)
+    >>> line_and_column(None, 4)
+    (1, 5)
+    """
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+    if not isinstance(text, str):
+        return 1, position + 1
+    line = text.count("\n", 0, position) + 1
+    return line, position - (text.rfind("\n", 0, position) + 1) + 1
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    """Install the handlers once, at app assembly."""
+    """Install the handlers (and the request-id middleware) once, at app assembly."""
+    from enms.api.requestid import RequestIdMiddleware
+
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(RequestIdMiddleware)

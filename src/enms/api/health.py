@@ -1,7 +1,11 @@
-"""``GET /health``: is the database reachable and its schema current?"""
+"""``GET /health``: is the database reachable and its schema current?
+
+A 503 names its request id (as every 5xx does) in the body and in the log line.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,6 +17,7 @@ from enms import __version__
 from enms.core import schema
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger("enms.api")
 
 
 @router.get("/health")
@@ -25,10 +30,17 @@ def health(request: Request) -> JSONResponse:
             conn.execute(text("SELECT 1"))
         current, head = schema.current_revision(engine), request.app.state.schema_head
     except SQLAlchemyError as exc:
-        body |= {"status": "error", "problem": f"database unreachable: {exc.__class__.__name__}"}
-        return JSONResponse(body, status_code=503)
+        problem = f"database unreachable: {exc.__class__.__name__}"
+        return _unhealthy(request, body, problem)
     body |= {"schema_revision": current, "schema_head": head}
     if current != head:
-        body |= {"status": "error", "problem": "schema out of date: run `enms db upgrade`"}
-        return JSONResponse(body, status_code=503)
+        return _unhealthy(request, body, "schema out of date: run `enms db upgrade`")
     return JSONResponse(body | {"status": "ok"})
+
+
+def _unhealthy(request: Request, body: dict[str, Any], problem: str) -> JSONResponse:
+    request_id = str(getattr(request.state, "request_id", "-"))
+    log.error("GET /health answered 503: %s (request id %s)", problem, request_id)
+    return JSONResponse(
+        body | {"status": "error", "problem": problem, "request_id": request_id}, 503
+    )

@@ -21,6 +21,9 @@ class ServerSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Interface the server binds to.")
     port: int = Field(8001, ge=1, le=65535, description="TCP port the server listens on.")
+    access_log: bool = Field(
+        False, description="Log one line per HTTP request (uvicorn's access log)."
+    )
 
 
 class ImportSettings(BaseModel):
@@ -30,6 +33,13 @@ class ImportSettings(BaseModel):
         20_000, ge=100, description="Rows written per database round trip during an import."
     )
     max_upload_mb: int = Field(200, ge=1, description="Largest CSV accepted over HTTP, in MiB.")
+    # Capped so that any sum of readings (an hourly or daily aggregate) stays finite.
+    max_kwh_per_interval: float = Field(
+        1e9, gt=0, le=1e15, description="A reading above this energy (kWh) is implausible."
+    )
+    max_abs_driver: float = Field(
+        1e12, gt=0, le=1e15, description="A driver value of larger magnitude is implausible."
+    )
 
 
 class TrainingSettings(BaseModel):
@@ -107,6 +117,10 @@ class Settings(BaseSettings):
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Level of enms's own loggers."
+    )
+    log_format: str = Field(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        description="Console log line format (Python logging syntax).",
     )
     server: ServerSettings = Field(default_factory=ServerSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)

@@ -44,6 +44,12 @@ class InvalidFile(InvalidInput):
     code = "invalid_file"
 
 
+class InsufficientReadings(InvalidInput):
+    """A machine has too few readings for what was asked (e.g. training a model type)."""
+
+    code = "insufficient_readings"
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (e.g. a job already running)."""
 
@@ -62,6 +68,7 @@ HTTP_STATUS_BY_CODE: dict[str, int] = {
     Conflict.code: 409,
     InvalidInput.code: 422,
     InvalidFile.code: 422,
+    InsufficientReadings.code: 422,
     SchemaOutOfDate.code: 503,
     DomainError.code: 400,
 }

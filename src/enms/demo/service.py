@@ -1,4 +1,8 @@
-"""Build the demo database: a fresh SQLite file holding the synthetic plant.
+"""Build the demo database: the synthetic plant in a SQLite file or a configured database.
+
+A SQLite file is (re)created; any other database (PostgreSQL) is built into when it holds
+no enms schema yet, or rebuilt when it is an earlier demo (marked ``kind = demo`` in
+``instance_info``). A database holding anything else is never touched.
 
 The readings go through the same parse-and-import path as ``enms import readings`` (CSV
 text → :func:`enms.readings.parsing.parse_csv` → :func:`enms.readings.service.import_readings`),
@@ -12,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from enms.core import schema
 from enms.core.clock import Clock
@@ -60,33 +66,76 @@ def prepare_file(path: Path) -> bool:
     if not is_demo_database(path):
         raise Conflict(
             f"{path} exists and is not an enms demo database; refusing to overwrite it. "
-            "Pass another file with --db, or move it away."
+            "Pass another file with --db (or set ENMS_DATABASE_URL to another), or move it away."
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     return True
 
 
+def prepare_database(engine: Engine) -> bool:
+    """Empty an earlier demo in ``engine``'s database (True if there was one); refuse to
+    touch one that holds anything of enms's that is not a demo."""
+    where = engine.url.render_as_string(hide_password=True)
+    revision = schema.current_revision(engine)
+    if revision is None:
+        if inspect(engine).has_table("machines"):
+            raise Conflict(
+                f"{where} has enms tables but no schema revision; refusing to build the "
+                "demo into it. Point ENMS_DATABASE_URL at an empty database."
+            )
+        return False
+    try:
+        with engine.connect() as conn:
+            kind = conn.execute(
+                text("SELECT value FROM instance_info WHERE key = 'kind'")
+            ).scalar_one_or_none()
+    except SQLAlchemyError:
+        kind = None
+    if kind != DEMO_KIND:
+        raise Conflict(
+            f"{where} holds an enms database that is not a demo; refusing to overwrite it. "
+            "Point ENMS_DATABASE_URL at an empty database (or an earlier demo), or pass "
+            "--db FILE for a SQLite demo."
+        )
+    schema.downgrade(engine, "base")
+    return True
+
+
 def build(
-    path: Path,
+    destination: Path | str,
     *,
     seed: int,
     days: int,
     clock: Clock,
     batch_size: int,
     report: Callable[[str], None],
+    reopen_hint: str = "enms serve",
 ) -> tuple[Engine, DemoSummary]:
-    """Create the demo database at ``path`` and fill it with the synthetic plant."""
+    """Create the demo database and fill it with the synthetic plant.
+
+    ``destination`` is a SQLite file to (re)create, or a database URL (``sqlite:///…`` is
+    treated as its file). ``reopen_hint`` is the command that serves it again, for the
+    message shown when an earlier demo is replaced.
+    """
     from enms.demo.generator import generate_plant
 
-    if prepare_file(path):
-        report(
-            f"replacing the earlier demo database {path} (its versions, evaluations and "
-            f"anything added to it); to reopen a demo instead, run "
-            f"ENMS_DATABASE_URL=sqlite:///{path} enms serve"
-        )
-    url = f"sqlite:///{path}"
-    engine = create_db_engine(url)
+    url, path = _resolve(destination)
+    if path is not None:
+        if prepare_file(path):
+            report(
+                f"replacing the earlier demo database {path} (its versions, evaluations and "
+                f"anything added to it); to reopen a demo instead, run {reopen_hint}"
+            )
+        engine = create_db_engine(url)
+    else:
+        engine = create_db_engine(url)
+        if prepare_database(engine):
+            report(
+                f"replacing the earlier demo in {engine.url.render_as_string(hide_password=True)}"
+                f" (its versions, evaluations and anything added to it); to reopen a demo "
+                f"instead, run {reopen_hint}"
+            )
     schema.upgrade(engine)
     factory = create_session_factory(engine)
     with session_scope(factory) as session:
@@ -126,3 +175,16 @@ def build(
             f"  {machine.name:<28} {machine.machine_type:<18} {summary.rows_written:>7,} readings"
         )
     return engine, DemoSummary(url, len(plant), total, seed)
+
+
+def _resolve(destination: Path | str) -> tuple[str, Path | None]:
+    """The database URL, and the SQLite file behind it (None for a server database)."""
+    if isinstance(destination, Path):
+        return f"sqlite:///{destination}", destination
+    parsed = make_url(destination)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            raise Conflict("the demo needs a SQLite file, not an in-memory database")
+        path = Path(parsed.database).resolve()
+        return f"sqlite:///{path}", path
+    return destination, None

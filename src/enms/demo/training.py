@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
+from enms.core.errors import InvalidInput
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
 from enms.readings import service as readings
@@ -25,32 +26,51 @@ from enms.training.schemas import FINAL_STATUSES
 HELD_BACK = timedelta(days=61)
 
 
+#: Hold nothing back when that would leave less than this to train on (a short demo).
+MIN_TRAINING = timedelta(days=30)
+
+
 def trigger_all(
-    factory: SessionFactory, clock: Clock, enqueue: training.Enqueue
+    factory: SessionFactory,
+    clock: Clock,
+    enqueue: training.Enqueue,
+    report: Callable[[str], None] | None = None,
 ) -> tuple[list[int], datetime | None]:
-    """Queue one job per (model type, machine); return their ids and the training cut-off."""
+    """Queue one job per (model type, machine); return their ids and the training cut-off.
+
+    A model type a machine has too few readings for is skipped (and reported), not queued
+    to fail.
+    """
     job_ids = []
     with session_scope(factory) as session:
         machines = readings.list_machines(session=session)
     lasts = [m.last_reading for m in machines if m.last_reading is not None]
+    firsts = [m.first_reading for m in machines if m.first_reading is not None]
     cutoff = None
-    if lasts:
+    if lasts and firsts:
         cutoff = (max(lasts) - HELD_BACK).replace(hour=0, minute=0, second=0, microsecond=0)
+        if cutoff - min(firsts) < MIN_TRAINING:
+            cutoff = None
     for model_type in MODEL_TYPE_NAMES:
         for machine in machines:
-            with session_scope(factory, write=True) as session:
-                result = training.trigger(
-                    session=session,
-                    machine_id=machine.id,
-                    model_type=model_type,
-                    trigger_type="manual",
-                    reason="demo: first training round",
-                    requested_by="demo",
-                    window=Window(None, cutoff),
-                    hyperparameters={},
-                    clock=clock,
-                    enqueue=enqueue,
-                )
+            try:
+                with session_scope(factory, write=True) as session:
+                    result = training.trigger(
+                        session=session,
+                        machine_id=machine.id,
+                        model_type=model_type,
+                        trigger_type="manual",
+                        reason="demo: first training round",
+                        requested_by="demo",
+                        window=Window(None, cutoff),
+                        hyperparameters={},
+                        clock=clock,
+                        enqueue=enqueue,
+                    )
+            except InvalidInput as exc:
+                if report is not None:
+                    report(f"  not training {model_type} of {machine.name}: {exc.message}")
+                continue
             if result.training_job_id is not None:
                 job_ids.append(result.training_job_id)
     return job_ids, cutoff

@@ -12,14 +12,16 @@ from fastapi.concurrency import run_in_threadpool
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidFile, InvalidInput
-from enms.core.timewindow import Window
+from enms.core.timewindow import Window, parse_instant
 from enms.readings import parsing, service
 from enms.readings.schemas import (
     ImportSummary,
     MachineCreate,
+    MachineDeleted,
     MachineRead,
     MachineUpdate,
     ReadingsBatch,
+    ReadingsDeleted,
     ReadingsPage,
     Resolution,
 )
@@ -73,7 +75,8 @@ async def import_readings(
     # The body is received without holding a transaction; parsing and writing run on a
     # worker thread (not the event loop), and the write transaction opens only once the
     # batch is known to be valid, so a slow upload never holds the database's write lock.
-    body = await _read_body(request, settings.imports.max_upload_mb)
+    limits = parsing.Plausibility.from_settings(settings.imports)
+    body = await _read_body(request, settings.imports.max_upload_mb, limits)
     factory: SessionFactory = request.app.state.session_factory
     return await run_in_threadpool(_import, factory, machine_id, body, settings.imports.batch_size)
 
@@ -101,16 +104,53 @@ def get_readings(
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
     resolution: Resolution = "raw",
-    limit: Annotated[int, Query(description="Most raw readings returned")] = 10_000,
+    limit: Annotated[int, Query(description="Most points (readings or buckets) returned")] = 10_000,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page: points after it")
+    ] = None,
+    after: Annotated[str | None, Query(description="Same as `cursor`")] = None,
 ) -> ReadingsPage:
-    """Readings in ``[from, to)``: raw, or hourly/daily sums in the machine's time zone."""
+    """Readings in ``[from, to)``: raw, or hourly/daily sums in the machine's time zone.
+
+    A page cut at ``limit`` says ``truncated: true`` and gives ``next_cursor``; pass it
+    back as ``cursor`` (with the same window) for the next page.
+    """
     window = Window.parse(start, end)
+    if cursor is not None and after is not None and cursor != after:
+        raise InvalidInput("give cursor or after, not both")
+    position = cursor if cursor is not None else after
     return service.query_readings(
-        session=session, machine_id=machine_id, window=window, resolution=resolution, limit=limit
+        session=session,
+        machine_id=machine_id,
+        window=window,
+        resolution=resolution,
+        limit=limit,
+        cursor=parse_instant(position, field="cursor") if position else None,
     )
 
 
-async def _read_body(request: Request, max_mb: int) -> Callable[[], parsing.ParsedReadings]:
+@router.delete("/machines/{machine_id}/readings")
+def delete_readings(
+    machine_id: int,
+    session: SessionDep,
+    start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
+) -> ReadingsDeleted:
+    """Delete the machine's readings in ``[from, to)``; the answer counts them."""
+    window = Window.parse(start, end)
+    return service.delete_readings(session=session, machine_id=machine_id, window=window)
+
+
+@router.delete("/machines/{machine_id}")
+def delete_machine(machine_id: int, session: SessionDep) -> MachineDeleted:
+    """Delete a machine with its readings, model versions, training history, metrics and
+    alerts; the answer counts the rows removed, by table."""
+    return service.delete_machine(session=session, machine_id=machine_id)
+
+
+async def _read_body(
+    request: Request, max_mb: int, limits: parsing.Plausibility
+) -> Callable[[], parsing.ParsedReadings]:
     """Receive the body; return the (blocking) parse to run off the event loop."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = max_mb * 1024 * 1024
@@ -120,12 +160,12 @@ async def _read_body(request: Request, max_mb: int) -> Callable[[], parsing.Pars
         if upload is None or isinstance(upload, str):
             raise InvalidInput("multipart upload must carry the CSV in a field named 'file'")
         data = _within(await upload.read(limit + 1), limit)
-        return lambda: parsing.parse_csv(data)
+        return lambda: parsing.parse_csv(data, limits=limits)
     body = _within(await request.body(), limit)
     if content_type in ("text/csv", "text/plain", "application/csv"):
-        return lambda: parsing.parse_csv(body)
+        return lambda: parsing.parse_csv(body, limits=limits)
     if content_type == "application/json":
-        return lambda: parsing.parse_records(_records(body))
+        return lambda: parsing.parse_records(_records(body), limits=limits)
     raise InvalidInput(
         f"unsupported content type {content_type or '(none)'!r}: send application/json, "
         "text/csv or a multipart form with a 'file' field"
@@ -134,13 +174,23 @@ async def _read_body(request: Request, max_mb: int) -> Callable[[], parsing.Pars
 
 def _records(body: bytes) -> list[dict[str, Any]]:
     try:
-        document = json.loads(body)
+        document = json.loads(body, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            details={"line": exc.lineno, "column": exc.colno},
+        ) from exc
     except ValueError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from exc
     records = document.get("readings") if isinstance(document, dict) else document
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise InvalidInput('expected {"readings": [{"timestamp": …, "energy_kwh": …}, …]}')
     return records
+
+
+def _no_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON does not, and neither do readings.
+    raise ValueError(f"{name} is not a JSON number (readings must be finite)")
 
 
 def _within(data: bytes, limit: int) -> bytes:

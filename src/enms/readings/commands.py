@@ -1,4 +1,5 @@
-"""``enms machines …`` and ``enms import readings``.
+"""``enms machines …``, ``enms import readings``, ``enms readings delete`` and
+``enms export readings``.
 
 pandas-backed modules are imported inside the commands, so `enms --help` stays quick.
 """
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from enms.core.cli_context import AppContext, emit, json_option, pass_app
 from enms.core.db import session_scope
 from enms.core.errors import InvalidFile
-from enms.readings.schemas import ImportSummary, MachineCreate, MachineRead
+from enms.readings.schemas import ImportSummary, MachineCreate, MachineDeleted, MachineRead
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
@@ -174,6 +175,132 @@ def _machines_table(machines: list[MachineRead]) -> str:
     return "\n".join(lines)
 
 
+@machines_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_app
+def delete(app: AppContext, name: str, yes: bool, as_json: bool) -> None:
+    """Delete the machine NAME with its readings, models and history (asks first)."""
+    from enms.readings import service
+
+    with session_scope(app.session_factory) as session:
+        target = service.get_machine_by_name(session=session, name=name)
+        preview = service.deletion_preview(session=session, machine_id=target.id)
+    if not yes:
+        click.confirm(
+            f"delete machine {name!r} and {_rows_text(preview)}? this cannot be undone",
+            abort=True,
+            err=True,
+        )
+    with session_scope(app.session_factory, write=True) as session:
+        target = service.get_machine_by_name(session=session, name=name)
+        deleted = service.delete_machine(session=session, machine_id=target.id)
+    emit(deleted, as_json, lambda d: f"deleted machine {d.machine!r} and {_rows_text(d)}")
+
+
+def _rows_text(d: MachineDeleted) -> str:
+    parts = [f"{n:,} {table}" for table, n in d.deleted.items() if n]
+    return "its rows: " + ", ".join(parts) if parts else "nothing else (it has no rows)"
+
+
+@click.group("readings")
+def readings_group() -> None:
+    """Delete stored readings."""
+
+
+@readings_group.command("delete")
+@click.option("--machine", required=True, help="Name of the machine.")
+@click.option("--from", "start", default=None, help="ISO 8601 date or instant, inclusive.")
+@click.option("--to", "end", default=None, help="ISO 8601 date or instant, exclusive.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_app
+def delete_readings(
+    app: AppContext, machine: str, start: str | None, end: str | None, yes: bool, as_json: bool
+) -> None:
+    """Delete MACHINE's readings in [--from, --to) (at least one of them); asks first."""
+    from enms.core.timewindow import Window
+    from enms.readings import repository, service
+
+    window = Window.parse(start, end)
+    if window.start is None and window.end is None:
+        raise click.UsageError(
+            "give --from and/or --to (to delete a machine with everything it has, use "
+            "`enms machines delete`)"
+        )
+    with session_scope(app.session_factory) as session:
+        target = service.get_machine_by_name(session=session, name=machine)
+        n, _, _ = repository.window_stats(session, target.id, window.start, window.end)
+    if not yes and n:
+        click.confirm(
+            f"delete {n:,} readings of {machine!r} from {start or 'the first'} to "
+            f"{end or 'the last'}? this cannot be undone",
+            abort=True,
+            err=True,
+        )
+    with session_scope(app.session_factory, write=True) as session:
+        target = service.get_machine_by_name(session=session, name=machine)
+        result = service.delete_readings(session=session, machine_id=target.id, window=window)
+    emit(result, as_json, lambda r: f"deleted {r.deleted:,} readings of {r.machine!r}")
+
+
+@click.group("export")
+def export_group() -> None:
+    """Export data as files."""
+
+
+@export_group.command("readings")
+@click.option("--machine", required=True, help="Name of the machine.")
+@click.option("--from", "start", default=None, help="ISO 8601 date or instant, inclusive.")
+@click.option("--to", "end", default=None, help="ISO 8601 date or instant, exclusive.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV file to write (default: stdout).",
+)
+@json_option
+@pass_app
+def export_readings(
+    app: AppContext,
+    machine: str,
+    start: str | None,
+    end: str | None,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Write MACHINE's readings as CSV in the import format (`enms import readings`).
+
+    Without -o the CSV goes to stdout and the summary (with --json, as JSON) to stderr.
+    """
+    from dataclasses import asdict
+
+    from enms.core.timewindow import Window
+    from enms.readings import export, service
+
+    window = Window.parse(start, end)
+    with session_scope(app.session_factory) as session:
+        target = service.get_machine_by_name(session=session, name=machine)
+        if output is None:
+            summary = export.write_csv(
+                session=session, machine=target, window=window, out=sys.stdout
+            )
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                summary = export.write_csv(session=session, machine=target, window=window, out=out)
+    result = asdict(summary) | {"output": str(output) if output else "-"}
+    text = (
+        f"exported {summary.rows:,} readings of {machine!r} to {result['output']} "
+        f"(columns: {', '.join(summary.columns)})"
+    )
+    if output is None:  # stdout holds the CSV: the summary goes to stderr
+        click.echo(json.dumps(result, default=str) if as_json else text, err=True)
+    else:
+        emit(result, as_json, lambda _r: text)
+
+
 @click.group("import")
 def import_group() -> None:
     """Import data from files."""
@@ -198,7 +325,7 @@ def import_readings(app: AppContext, file: Path, machine: str, as_json: bool) ->
     settings = app.settings
     with session_scope(app.session_factory) as session:
         service.get_machine_by_name(session=session, name=machine)  # fail fast on a typo
-    parsed = parsing.parse_csv(data)
+    parsed = parsing.parse_csv(data, limits=parsing.Plausibility.from_settings(settings.imports))
     with session_scope(app.session_factory, write=True) as session:
         target = service.get_machine_by_name(session=session, name=machine)
         total = len(parsed.frame)

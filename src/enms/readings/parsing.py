@@ -4,8 +4,10 @@ The public contract: ``timestamp`` (ISO 8601; naive means UTC), ``energy_kwh``, 
 drivers (``outdoor_temp_c``, ``production_units``, ``operating_hours`` and any other numeric
 column) and an optional ``is_anomaly`` label. Every problem is collected with the line (or
 JSON item) and the column it is in; one problem rejects the whole file, so an import never
-half-happens. Duplicate timestamps (the last one wins) and gaps are not errors: they are
-reported in the summary.
+half-happens. Values must be finite and plausible (:class:`Plausibility`, from
+``ENMS_IMPORTS__MAX_KWH_PER_INTERVAL`` and ``ENMS_IMPORTS__MAX_ABS_DRIVER``), so sums and
+means over the stored readings stay finite. Duplicate timestamps (the last one wins) and
+gaps are not errors: they are reported in the summary.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
+from enms.core.config import ImportSettings
 from enms.core.errors import InvalidFile
 
 TIMESTAMP = "timestamp"
@@ -28,6 +31,19 @@ KNOWN_DRIVERS = ("outdoor_temp_c", "production_units", "operating_hours")
 MAX_REPORTED = 20
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """Bounds beyond which a value is refused as implausible (a meter or export error)."""
+
+    max_kwh_per_interval: float = 1e9
+    max_abs_driver: float = 1e12
+
+    @classmethod
+    def from_settings(cls, imports: ImportSettings) -> Plausibility:
+        """The bounds configured in ``ENMS_IMPORTS__*``."""
+        return cls(imports.max_kwh_per_interval, imports.max_abs_driver)
 
 
 @dataclass
@@ -60,7 +76,7 @@ class ParsedReadings:
     gap_examples: list[dict[str, Any]] = field(default_factory=list)
 
 
-def parse_csv(data: bytes | str) -> ParsedReadings:
+def parse_csv(data: bytes | str, *, limits: Plausibility | None = None) -> ParsedReadings:
     """Parse and validate CSV text; raise :class:`InvalidFile` naming every problem found."""
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
     if not text.strip():
@@ -79,10 +95,12 @@ def parse_csv(data: bytes | str) -> ParsedReadings:
     except (pd.errors.ParserError, ValueError) as exc:
         raise InvalidFile(f"the file is not valid CSV: {exc}") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
-    return validate(raw, lambda i: f"line {i + 2}")
+    return validate(raw, lambda i: f"line {i + 2}", limits)
 
 
-def parse_records(records: list[dict[str, Any]]) -> ParsedReadings:
+def parse_records(
+    records: list[dict[str, Any]], *, limits: Plausibility | None = None
+) -> ParsedReadings:
     """Validate a JSON batch (a list of reading objects) with the same rules as a CSV."""
     if not records:
         raise InvalidFile("the batch is empty: send at least one reading")
@@ -90,11 +108,14 @@ def parse_records(records: list[dict[str, Any]]) -> ParsedReadings:
     if TIMESTAMP in raw.columns:
         raw[TIMESTAMP] = raw[TIMESTAMP].astype(object).where(raw[TIMESTAMP].notna(), "")
         raw[TIMESTAMP] = raw[TIMESTAMP].astype(str)
-    return validate(raw, lambda i: f"readings[{i}]")
+    return validate(raw, lambda i: f"readings[{i}]", limits)
 
 
-def validate(raw: pd.DataFrame, where: Callable[[int], str]) -> ParsedReadings:
+def validate(
+    raw: pd.DataFrame, where: Callable[[int], str], limits: Plausibility | None = None
+) -> ParsedReadings:
     """Validate a frame (one column per CSV column) into :class:`ParsedReadings`."""
+    limits = limits or Plausibility()
     problems = _Problems()
     raw = raw.rename(columns=_canonical_names(list(raw.columns)))
     _check_header(raw)
@@ -118,11 +139,30 @@ def validate(raw: pd.DataFrame, where: Callable[[int], str]) -> ParsedReadings:
         ENERGY,
         "is negative (energy use cannot be below zero)",
     )
+    _collect(
+        problems,
+        raw[ENERGY],
+        energy > limits.max_kwh_per_interval,
+        where,
+        ENERGY,
+        f"is implausible: above {limits.max_kwh_per_interval:g} kWh for one reading "
+        "(ENMS_IMPORTS__MAX_KWH_PER_INTERVAL)",
+    )
     frame[ENERGY] = energy
     known = [c for c in KNOWN_DRIVERS if c in raw.columns]
     extra = [c for c in raw.columns if c not in (TIMESTAMP, ENERGY, LABEL, *KNOWN_DRIVERS)]
     for column in (*known, *extra):
-        frame[column] = _numeric(raw[column], column, problems, where, required=False)
+        values = _numeric(raw[column], column, problems, where, required=False)
+        _collect(
+            problems,
+            raw[column],
+            np.abs(values) > limits.max_abs_driver,
+            where,
+            column,
+            f"is implausible: its magnitude is above {limits.max_abs_driver:g} "
+            "(ENMS_IMPORTS__MAX_ABS_DRIVER)",
+        )
+        frame[column] = values
     has_label = LABEL in raw.columns
     if has_label:
         frame[LABEL] = _boolean(raw[LABEL], problems, where)
@@ -190,13 +230,17 @@ def _numeric(
     if is_numeric_dtype(column_values) and not is_bool_dtype(column_values):
         values = column_values.to_numpy(dtype=float, na_value=np.nan)
         missing = np.isnan(values)
-        bad = np.isinf(values)
+        bad = np.zeros(len(values), dtype=bool)
     else:
         text = column_values.astype(object).where(column_values.notna(), "").astype(str).str.strip()
         missing = (text == "").to_numpy()
         coerced = pd.to_numeric(text.where(~missing, None), errors="coerce")
         values = np.asarray(coerced, dtype=float)
-        bad = (np.isnan(values) & ~missing) | np.isinf(values)
+        bad = np.isnan(values) & ~missing
+    infinite = np.isinf(values)
+    _collect(problems, column_values, infinite, where, column, "is not a finite number")
+    # Comparisons below treat an infinity as reported already, not as implausible too.
+    values = np.where(infinite, np.nan, values)
     kind = (
         "is not a number"
         if column in (ENERGY, *KNOWN_DRIVERS)

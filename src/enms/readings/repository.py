@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from enms.readings.models import EnergyReading, Machine
@@ -62,8 +62,11 @@ def readings_frame(
     start: datetime | None,
     end: datetime | None,
     limit: int | None = None,
+    *,
+    after: datetime | None = None,
 ) -> pd.DataFrame:
-    """Readings in ``[start, end)`` as a UTC-indexed frame (drivers JSON kept as a column)."""
+    """Readings in ``[start, end)`` (and strictly after ``after``, a paging cursor) as a
+    UTC-indexed frame (drivers JSON kept as a column)."""
     query = select(
         EnergyReading.ts,
         *(getattr(EnergyReading, c) for c in READING_COLUMNS),
@@ -74,6 +77,8 @@ def readings_frame(
         query = query.where(EnergyReading.ts >= start)
     if end is not None:
         query = query.where(EnergyReading.ts < end)
+    if after is not None:
+        query = query.where(EnergyReading.ts > after)
     query = query.order_by(EnergyReading.ts)
     if limit is not None:
         query = query.limit(limit)
@@ -100,3 +105,47 @@ def window_stats(
         query = query.where(EnergyReading.ts < end)
     n, first, last = session.execute(query).one()
     return int(n), first, last
+
+
+def delete_readings(
+    session: Session, machine_id: int, start: datetime | None, end: datetime | None
+) -> int:
+    """Delete a machine's readings in ``[start, end)``; return how many there were."""
+    query = delete(EnergyReading).where(EnergyReading.machine_id == machine_id)
+    if start is not None:
+        query = query.where(EnergyReading.ts >= start)
+    if end is not None:
+        query = query.where(EnergyReading.ts < end)
+    result = session.execute(query.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def dependent_rows(session: Session, machine_id: int) -> dict[str, int]:
+    """Rows that deleting the machine removes with it (``ON DELETE CASCADE``), by table.
+
+    Read from the database's own foreign keys, so later stages' tables (models, training
+    history, metrics, alerts, A/B tests) are counted without this stage importing them.
+    """
+    conn = session.connection()
+    inspector = inspect(conn)
+    counts: dict[str, int] = {}
+    for table in sorted(inspector.get_table_names()):
+        for fk in inspector.get_foreign_keys(table):
+            cascades = str((fk.get("options") or {}).get("ondelete", "")).upper() == "CASCADE"
+            if fk["referred_table"] != Machine.__tablename__ or not cascades:
+                continue
+            column = fk["constrained_columns"][0]
+            quote = conn.dialect.identifier_preparer.quote
+            n = conn.execute(
+                text(f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)} = :id"),
+                {"id": machine_id},
+            ).scalar_one()
+            counts[table] = int(n)
+    return counts
+
+
+def delete_machine(session: Session, machine_id: int) -> None:
+    """Delete the machine row; the database cascades to everything that hangs off it."""
+    session.execute(
+        delete(Machine).where(Machine.id == machine_id).execution_options(synchronize_session=False)
+    )

@@ -164,8 +164,29 @@ class ReadingsPage(BaseModel):
     start: datetime | None
     end: datetime | None
     count: int
-    truncated: bool = Field(description="True when more raw readings exist than `limit`.")
+    truncated: bool = Field(description="True when more readings exist than `limit`.")
+    next_cursor: datetime | None = Field(
+        None, description="When truncated: pass it as `cursor` to get the next page."
+    )
     readings: list[ReadingPoint]
+
+
+class ReadingsDeleted(BaseModel):
+    """What deleting a window of readings did."""
+
+    machine_id: int
+    machine: str
+    start: datetime | None
+    end: datetime | None
+    deleted: int = Field(description="Readings deleted.")
+
+
+class MachineDeleted(BaseModel):
+    """What deleting a machine removed (or would remove), rows by table."""
+
+    machine_id: int
+    machine: str
+    deleted: dict[str, int]
 
 
 class ReadingIn(BaseModel):

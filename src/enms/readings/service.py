@@ -1,12 +1,14 @@
-"""Use cases for machines and readings: create, list, import, query.
+"""Use cases for machines and readings: create, list, import, query, delete, check.
 
-Raises domain errors (``NotFound``, ``AlreadyExists``, ``InvalidFile``); never commits.
-Import batch size comes from ``Settings.imports.batch_size`` (``ENMS_IMPORTS__BATCH_SIZE``).
+Raises domain errors (``NotFound``, ``AlreadyExists``, ``InvalidFile``,
+``InsufficientReadings``); never commits. Import batch size comes from
+``Settings.imports.batch_size`` (``ENMS_IMPORTS__BATCH_SIZE``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
@@ -15,15 +17,17 @@ from sqlalchemy.orm import Session
 from enms.core.clock import Clock
 from enms.core.errors import AlreadyExists, InvalidInput, NotFound
 from enms.core.timewindow import Window
-from enms.readings import bulk, repository
+from enms.readings import bulk, repository, sufficiency
 from enms.readings.aggregate import aggregate, to_points
 from enms.readings.models import Machine
 from enms.readings.parsing import ParsedReadings
 from enms.readings.schemas import (
     ImportSummary,
     MachineCreate,
+    MachineDeleted,
     MachineRead,
     MachineUpdate,
+    ReadingsDeleted,
     ReadingsPage,
     Resolution,
 )
@@ -149,20 +153,27 @@ def query_readings(
     window: Window,
     resolution: Resolution = "raw",
     limit: int = 10_000,
+    cursor: datetime | None = None,
 ) -> ReadingsPage:
-    """Readings of a machine in ``window``, raw or aggregated in the machine's time zone."""
+    """Readings of a machine in ``window``, raw or aggregated in the machine's time zone.
+
+    A page cut at ``limit`` has ``truncated`` set and a ``next_cursor`` (its last
+    timestamp); passing that back as ``cursor`` returns the points strictly after it, so
+    following the cursors visits every point of the window exactly once.
+    """
     machine = get_machine(session=session, machine_id=machine_id)
     if not 1 <= limit <= RAW_LIMIT_MAX:
         raise InvalidInput(f"limit must be between 1 and {RAW_LIMIT_MAX}, not {limit}")
     raw_limit = limit + 1 if resolution == "raw" else None
-    frame = repository.readings_frame(session, machine.id, window.start, window.end, raw_limit)
-    truncated = resolution == "raw" and len(frame) > limit
-    if truncated:
-        frame = frame.iloc[:limit]
+    frame = repository.readings_frame(
+        session, machine.id, window.start, window.end, raw_limit, after=cursor
+    )
     if resolution != "raw":
         frame = aggregate(frame, resolution, machine.timezone)
-        truncated = len(frame) > limit
-        frame = frame.iloc[:limit]
+        if cursor is not None:  # the bucket holding the cursor was on the previous page
+            frame = frame[frame.index > pd.Timestamp(cursor)]
+    truncated = len(frame) > limit
+    frame = frame.iloc[:limit]
     points = to_points(frame)
     return ReadingsPage(
         machine_id=machine.id,
@@ -171,8 +182,72 @@ def query_readings(
         end=window.end,
         count=len(points),
         truncated=truncated,
+        next_cursor=points[-1].timestamp if truncated else None,
         readings=points,
     )
+
+
+def delete_readings(*, session: Session, machine_id: int, window: Window) -> ReadingsDeleted:
+    """Delete a machine's readings in ``window`` (at least one side must be given)."""
+    machine = get_machine(session=session, machine_id=machine_id)
+    if window.start is None and window.end is None:
+        raise InvalidInput(
+            "give from and/or to: deleting readings needs a window (to delete the machine "
+            "with everything it has, delete the machine)"
+        )
+    deleted = repository.delete_readings(session, machine.id, window.start, window.end)
+    return ReadingsDeleted(
+        machine_id=machine.id,
+        machine=machine.name,
+        start=window.start,
+        end=window.end,
+        deleted=deleted,
+    )
+
+
+def deletion_preview(*, session: Session, machine_id: int) -> MachineDeleted:
+    """What deleting the machine would remove, by table (nothing is deleted)."""
+    machine = get_machine(session=session, machine_id=machine_id)
+    return MachineDeleted(
+        machine_id=machine.id,
+        machine=machine.name,
+        deleted=repository.dependent_rows(session, machine.id),
+    )
+
+
+def delete_machine(*, session: Session, machine_id: int) -> MachineDeleted:
+    """Delete a machine with its readings, models, training history, metrics and alerts.
+
+    The audit log keeps its entries (with the machine cleared), as an audit log should.
+    """
+    preview = deletion_preview(session=session, machine_id=machine_id)
+    repository.delete_machine(session, machine_id)
+    return preview
+
+
+def require_sufficient_readings(
+    *,
+    session: Session,
+    machine: Machine,
+    model_type: str,
+    window: Window,
+    hyperparameters: dict[str, Any] | None = None,
+    holdout_fraction: float = 0.2,
+) -> None:
+    """Raise :class:`InsufficientReadings` (saying what is missing) unless ``machine`` has
+    enough readings in ``window`` to train ``model_type``."""
+    n, first, last = repository.window_stats(session, machine.id, window.start, window.end)
+    problem = sufficiency.check(
+        machine_name=machine.name,
+        model_type=model_type,
+        n=n,
+        first=first,
+        last=last,
+        holdout_fraction=holdout_fraction,
+        hyperparameters=hyperparameters,
+    )
+    if problem is not None:
+        raise problem
 
 
 def training_frame(

@@ -66,7 +66,7 @@ def list_(app: AppContext, machine: str, model_type: str | None, as_json: bool) 
 def show(
     app: AppContext, model_type: str, machine: str, version: int | None, as_json: bool
 ) -> None:
-    """One version with its metrics and hyperparameters."""
+    """One version with its metrics, hyperparameters and coefficients."""
     from enms.readings import service as readings
     from enms.registry import service
 
@@ -82,7 +82,8 @@ def show(
         row,
         as_json,
         lambda v: "\n".join(
-            [
+            line
+            for line in [
                 _line(v),
                 f"  trained on {v.training_rows:,} readings, {v.training_start:%Y-%m-%d %H:%M} .. "
                 f"{v.training_end:%Y-%m-%d %H:%M} UTC (validated on the last "
@@ -91,9 +92,29 @@ def show(
                 if v.training_start and v.training_end and v.training_rows
                 else "",
                 f"  ASHRAE 14: {v.ashrae14}" if v.ashrae14 else "",
+                "  hyperparameters: "
+                + (", ".join(f"{k}={x}" for k, x in v.hyperparameters.items()) or "(defaults)"),
+                *_coefficient_lines(v.metrics_in_sample.get("coefficients")),
             ]
+            if line
         ).rstrip(),
     )
+
+
+def _coefficient_lines(table: object) -> list[str]:
+    """The fitted terms with standard error and p-value (ISO 50006), where the type has them."""
+    if not isinstance(table, dict) or not table:
+        return []
+    width = max(len(str(term)) for term in table)
+    lines = ["  coefficients (estimate, standard error, p-value):"]
+    for term, row in table.items():
+        cells = row if isinstance(row, dict) else {}
+        shown = [
+            f"{cells[k]:.4g}" if isinstance(cells.get(k), int | float) else "-"
+            for k in ("estimate", "std_error", "p_value")
+        ]
+        lines.append(f"    {term:<{width}}  {shown[0]:>11}  ± {shown[1]:<10} p={shown[2]}")
+    return lines
 
 
 @models_group.command("promote")

@@ -228,13 +228,21 @@ def list_jobs(
         as_json,
         lambda rs: (
             "\n".join(
-                f"{j.id:>5}  {j.model_type:<17} {names.get(j.machine_id, j.machine_id)!s:<24} "
-                f"{j.training_status:<10} {(j.progress_stage or ''):<14} "
-                f"{j.created_at:%Y-%m-%d %H:%M}"
-                + (f"  v{j.model_version}" if j.model_version else "")
-                for j in rs
+                [
+                    f"{'JOB':>5}  {'MODEL TYPE':<17} {'MACHINE':<24} {'STATUS':<10} "
+                    f"{'STAGE':<14} {'CREATED (UTC)':<16}  VERSION",
+                    *(
+                        f"{j.id:>5}  {j.model_type:<17} "
+                        f"{names.get(j.machine_id, j.machine_id)!s:<24} "
+                        f"{j.training_status:<10} {(j.progress_stage or ''):<14} "
+                        f"{j.created_at:%Y-%m-%d %H:%M}"
+                        + (f"  v{j.model_version}" if j.model_version else "")
+                        for j in rs
+                    ),
+                ]
             )
-            or "no training jobs"
+            if rs
+            else "no training jobs"
         ),
     )
 

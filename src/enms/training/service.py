@@ -60,6 +60,13 @@ def trigger(
         )
     machine = readings.get_machine(session=session, machine_id=machine_id)
     readings.require_readings(session=session, machine=machine, window=window)
+    readings.require_sufficient_readings(
+        session=session,
+        machine=machine,
+        model_type=model_type,
+        window=window,
+        hyperparameters=dict(hyperparameters),
+    )
     # Refuse unknown hyperparameters now (422), not later in a worker.
     build_params(
         get_model_class(model_type),
