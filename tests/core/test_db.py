@@ -13,6 +13,7 @@ from enms.core.db import (
     WRITE_GATE_OPTION,
     SessionFactory,
     WriteGate,
+    WriteGateTimeout,
     after_commit,
     create_db_engine,
     create_session_factory,
@@ -138,15 +139,21 @@ def test_the_write_gate_serves_writers_in_arrival_order() -> None:
     assert order == list(range(10))
 
 
-def test_a_nested_writing_unit_of_work_is_refused_at_once(tmp_path: Path) -> None:
-    factory = create_session_factory(create_db_engine(f"sqlite:///{tmp_path / 'n.db'}"))
-    with (
-        session_scope(factory, write=True),
-        pytest.raises(RuntimeError, match="nested"),
-        session_scope(factory, write=True),
-    ):
-        pass
-    assert write_gate(factory.kw["bind"]) is not None
+def test_a_writer_that_waits_too_long_gives_up_with_a_clear_error(tmp_path: Path) -> None:
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'n.db'}", write_wait_seconds=0.2)
+    factory = create_session_factory(engine)
+    with session_scope(factory, write=True) as outer:
+        outer.execute(text("SELECT 1"))  # the gate is taken at the first statement
+        with (
+            pytest.raises(WriteGateTimeout, match="nested inside it"),
+            session_scope(factory, write=True) as inner,
+        ):
+            inner.execute(text("SELECT 1"))
+    gate = write_gate(engine)
+    assert gate is not None
+    assert gate.waiting == 0  # the one that gave up left the queue
+    with session_scope(factory, write=True) as session:  # and the gate still works
+        session.execute(text("SELECT 1"))
 
 
 def test_postgresql_engines_have_no_gate() -> None:

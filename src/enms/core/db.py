@@ -21,11 +21,12 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,11 +34,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from enms.core.secrets import InstanceSecret
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 SessionFactory = sessionmaker[Session]
 IMMEDIATE_OPTION = "enms_begin_immediate"
 WRITE_GATE_OPTION = "enms_write_gate"
 SECRET_INFO = "enms_instance_secret"
 _AFTER_COMMIT = "enms_after_commit"
+_TICKET_OPTION = "enms_gate_ticket"
+REQUEST_GATE_OPTION = "enms_request_gate"
+#: Writing web requests admitted at once on PostgreSQL (below the 40 handler threads and the
+#: pool's 15 connections, so the request they may wait for always finds both).
+DEFAULT_REQUEST_WRITERS = 8
 #: How long a writer waits at the gate before giving up (the single writer is slow, not dead).
 DEFAULT_WRITE_WAIT_SECONDS = 120.0
 
@@ -47,17 +54,21 @@ class WriteGateTimeout(TimeoutError):
 
 
 class WriteGate:
-    """A first-come-first-served lock for a SQLite engine's writing units of work.
+    """A first-come-first-served gate admitting ``capacity`` writers at a time (SQLite: one).
 
-    Not re-entrant: a thread that already writes and opens a second writing unit of work
-    would wait for itself (SQLite would make it wait for itself too), so that is refused
-    at once with an error naming the mistake.
+    Not tied to a thread: a web framework may open a request's unit of work in one worker
+    thread and close it in another, so whoever ends the unit of work releases the gate. A
+    writing unit of work opened inside another one waits for itself; it ends with
+    :class:`WriteGateTimeout` (as SQLite would end it with "database is locked").
     """
 
-    def __init__(self, *, wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS) -> None:
+    def __init__(
+        self, *, capacity: int = 1, wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS
+    ) -> None:
         self._cond = threading.Condition()
         self._queue: deque[object] = deque()
-        self._owner: int | None = None
+        self._inside = 0
+        self._capacity = capacity
         self._wait_seconds = wait_seconds
 
     @property
@@ -68,33 +79,28 @@ class WriteGate:
 
     def acquire(self) -> None:
         """Wait for this writer's turn (in arrival order)."""
-        me = threading.get_ident()
         ticket = object()
         with self._cond:
-            if self._owner == me:
-                raise RuntimeError(
-                    "this thread already holds a writing unit of work on this SQLite database; "
-                    "a nested one would wait for itself (finish the first one before)"
-                )
             self._queue.append(ticket)
             deadline = time.monotonic() + self._wait_seconds
-            while self._owner is not None or self._queue[0] is not ticket:
+            while self._inside >= self._capacity or self._queue[0] is not ticket:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._queue.remove(ticket)
                     self._cond.notify_all()
                     raise WriteGateTimeout(
-                        f"waited {self._wait_seconds:g} s for the database's write lock; "
-                        "another unit of work holds it for long"
+                        f"waited {self._wait_seconds:g} s for the database's write lock: another "
+                        "unit of work holds it for long (or this one is nested inside it)"
                     )
                 self._cond.wait(remaining)
             self._queue.popleft()
-            self._owner = me
+            self._inside += 1
+            self._cond.notify_all()  # the next in line may fit too (capacity > 1)
 
     def release(self) -> None:
-        """Hand the gate to the next writer in line."""
+        """Hand the place to the next writer in line."""
         with self._cond:
-            self._owner = None
+            self._inside -= 1
             self._cond.notify_all()
 
     @contextmanager
@@ -122,11 +128,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_db_engine(
-    url: str, *, echo: bool = False, write_wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS
+    url: str,
+    *,
+    echo: bool = False,
+    write_wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS,
+    request_writers: int = DEFAULT_REQUEST_WRITERS,
 ) -> Engine:
     """Create an engine for ``url`` with the per-dialect settings enms relies on.
 
-    A SQLite engine carries its :class:`WriteGate` (see :func:`write_gate`).
+    A SQLite engine carries its :class:`WriteGate` (see :func:`write_gate`); a PostgreSQL
+    engine a gate admitting ``request_writers`` writing web requests at a time (see
+    :func:`request_scope`), which nothing else uses.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -144,7 +156,10 @@ def create_db_engine(
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _emit_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    admission = WriteGate(capacity=request_writers, wait_seconds=write_wait_seconds)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, execution_options={REQUEST_GATE_OPTION: admission}
+    )
 
 
 def write_gate(engine: Engine) -> WriteGate | None:
@@ -153,16 +168,43 @@ def write_gate(engine: Engine) -> WriteGate | None:
     return gate if isinstance(gate, WriteGate) else None
 
 
+def _request_gate(engine: Engine) -> WriteGate | None:
+    gate = engine.get_execution_options().get(REQUEST_GATE_OPTION)
+    return gate if isinstance(gate, WriteGate) else None
+
+
 def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
+
+
+class _GateTicket:
+    """One writing unit of work's place at the gate: taken at its first BEGIN, returned when
+    the unit of work ends (see :func:`session_scope`)."""
+
+    def __init__(self, gate: WriteGate) -> None:
+        self.gate = gate
+        self.held = False
+
+    def take(self) -> None:
+        if not self.held:
+            self.gate.acquire()
+            self.held = True
+
+    def give_back(self) -> None:
+        if self.held:
+            self.held = False
+            self.gate.release()
 
 
 def _emit_begin(conn: Any) -> None:
     # A writing unit of work takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
     # transaction that reads and then writes fails at once with SQLITE_BUSY when another
-    # writer committed in between, whereas IMMEDIATE waits its turn.
-    immediate = conn.get_execution_options().get(IMMEDIATE_OPTION)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # writer committed in between, whereas IMMEDIATE waits its turn — at the write gate first.
+    options = conn.get_execution_options()
+    ticket = options.get(_TICKET_OPTION)
+    if isinstance(ticket, _GateTicket):
+        ticket.take()
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE_OPTION) else "BEGIN")
 
 
 def create_session_factory(
@@ -183,27 +225,33 @@ def instance_secret(session: Session) -> InstanceSecret | None:
 
 
 @contextmanager
-def session_scope(factory: SessionFactory, *, write: bool = False) -> Iterator[Session]:
+def session_scope(
+    factory: SessionFactory, *, write: bool = False, gate_now: bool = False
+) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, always close.
 
     ``write=True`` marks a unit of work that will write: on SQLite it queues at the engine's
-    write gate, then takes the write lock at the start (see :func:`_emit_begin`) and holds
-    both until it commits or rolls back; PostgreSQL is unaffected. Keep such units short —
-    never fit or score a model inside one. Callbacks registered with :func:`after_commit`
-    run once the commit has succeeded (e.g. enqueueing a task that must see the committed row).
+    write gate and then takes the write lock (``BEGIN IMMEDIATE``, see :func:`_emit_begin`),
+    holding both until it ends; PostgreSQL is unaffected. The gate is taken at the first
+    statement, or on entry with ``gate_now`` (see :func:`request_scope`). Keep such units
+    short — never fit or score a model inside one. Callbacks registered with
+    :func:`after_commit` run once the commit has succeeded (e.g. enqueueing a task that must
+    see the committed row).
     """
-    session = factory()
-    bind = session.get_bind()
-    gate = write_gate(bind) if write and isinstance(bind, Engine) else None
-    if gate is not None:
-        try:
-            gate.acquire()
-        except BaseException:
-            session.close()
-            raise
+    ticket: _GateTicket | None = None
+    if write:
+        engine = factory.kw["bind"]
+        gate = write_gate(engine) if isinstance(engine, Engine) else None
+        options: dict[str, Any] = {IMMEDIATE_OPTION: True}
+        if gate is not None:
+            ticket = _GateTicket(gate)
+            options[_TICKET_OPTION] = ticket
+            if gate_now:
+                ticket.take()
+        session = factory(bind=engine.execution_options(**options))
+    else:
+        session = factory()
     try:
-        if write:
-            session.connection(execution_options={IMMEDIATE_OPTION: True})
         yield session
         session.commit()
     except BaseException:
@@ -212,8 +260,8 @@ def session_scope(factory: SessionFactory, *, write: bool = False) -> Iterator[S
     finally:
         callbacks = session.info.pop(_AFTER_COMMIT, [])
         session.close()
-        if gate is not None:
-            gate.release()
+        if ticket is not None:
+            ticket.give_back()
     for callback in callbacks:
         try:
             callback()
@@ -221,6 +269,44 @@ def session_scope(factory: SessionFactory, *, write: bool = False) -> Iterator[S
             # callback must also recover without it (e.g. a lost enqueue is redone by
             # the training watchdog), so report it and go on.
             log.exception("after-commit callback %r failed", callback)
+
+
+@asynccontextmanager
+async def request_scope(factory: SessionFactory, *, write: bool = False) -> AsyncIterator[Session]:
+    """A web request's unit of work (:func:`session_scope`), for an async dependency.
+
+    Why not a plain sync dependency: the framework runs sync handlers *and their response
+    serialisation* on one bounded thread pool (40 threads), and commits a request's unit of
+    work only after serialising. Writers waiting inside that pool — for SQLite's write lock,
+    or on PostgreSQL for a row another request inserted and has not committed — can fill it,
+    and the writer they wait for then finds no thread to serialise its answer and commit:
+    everything stalls until a timeout. So a writing request waits for its turn *before* its
+    handler runs, on a thread of its own outside that pool: on SQLite at the write gate, on
+    PostgreSQL at a gate admitting a bounded number of writing requests (fewer than the
+    pool's threads and connections); and it commits on another such thread.
+    """
+    engine = factory.kw["bind"]
+    admission = _request_gate(engine) if write and isinstance(engine, Engine) else None
+    if admission is not None:
+        await _off_pool(admission.acquire)
+    try:
+        scope = session_scope(factory, write=write, gate_now=write)
+        session = await _off_pool(scope.__enter__)
+        try:
+            yield session
+        except BaseException as exc:
+            if not await _off_pool(scope.__exit__, type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await _off_pool(scope.__exit__, None, None, None)
+    finally:
+        if admission is not None:
+            admission.release()
+
+
+async def _off_pool(func: Callable[..., _T], *args: Any) -> _T:
+    """Run ``func`` on a worker thread that does not count against the handlers' pool."""
+    return await anyio.to_thread.run_sync(func, *args, limiter=anyio.CapacityLimiter(1))
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

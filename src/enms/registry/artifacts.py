@@ -91,7 +91,7 @@ def sign(key: bytes, *, machine_id: int, model_type: str, version: int, data: by
     """Hex HMAC-SHA256 of a version's identity and artifact bytes under ``key``.
 
     >>> sign(b"k" * 16, machine_id=1, model_type="baseline", version=2, data=b"x")[:16]
-    '5c5e7a9c6b0d2c8f'
+    'ff5f47484749b300'
     """
     identity = f"{machine_id}\n{model_type}\n{version}\n".encode()
     return hmac.new(key, SIGNATURE_TAG + identity + data, hashlib.sha256).hexdigest()
