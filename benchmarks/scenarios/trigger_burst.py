@@ -26,15 +26,24 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
 
 from benchmarks.harness import Row
 from enms.api.app import create_app
+from enms.api.deps import get_session
 from enms.core import schema
 from enms.core.clock import SystemClock
 from enms.core.config import QueueSettings, Settings
-from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
+from enms.core.db import (
+    REQUEST_GATE_OPTION,
+    WRITE_GATE_OPTION,
+    SessionFactory,
+    create_db_engine,
+    create_session_factory,
+    session_scope,
+)
 from enms.core.secrets import instance_secret_for
 from enms.core.timewindow import Window
 from enms.demo.generator import generate_plant
@@ -61,6 +70,7 @@ class BurstResult:
     machine_jobs: int = 0  # all jobs of the machine
     running_job_id: int = 0
     beats: int = 0  # heartbeat writes committed while the burst ran
+    heartbeat_errors: list[str] = field(default_factory=list)
 
     def quantile(self, q: float) -> float:
         """Latency quantile in milliseconds."""
@@ -160,13 +170,16 @@ class Heartbeats:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn in a thread on a free loopback port; yield its base URL."""
+def serving(app: FastAPI, *, quiet: bool = False) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a thread on a free loopback port; yield its base URL
+    (``quiet``: without logging each failed request's traceback)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        uvicorn.Config(
+            app, log_level="critical" if quiet else "warning", lifespan="on", access_log=False
+        )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -217,8 +230,28 @@ def burst(base_url: str, machine_id: int, clients: int) -> BurstResult:
     return result
 
 
-def run_burst(engine: Engine, settings: Settings, *, clients: int = 50) -> BurstResult:
-    """The whole scenario on a migrated, empty database behind ``engine``."""
+def seed_style(app: FastAPI, engine: Engine, settings: Settings) -> FastAPI:
+    """``app`` with requests handled as before this change (the same-run reference): a sync
+    dependency that opens ``BEGIN IMMEDIATE`` on entry, no write gate, no admission limit."""
+    ungated = engine.execution_options(**{WRITE_GATE_OPTION: None, REQUEST_GATE_OPTION: None})
+    factory = create_session_factory(ungated, secret=instance_secret_for(settings))
+
+    def old_get_session(request: Request) -> Iterator[Session]:
+        write = request.method not in ("GET", "HEAD")
+        with session_scope(factory, write=write) as session:
+            if write:
+                session.connection()  # the write lock was taken up front
+            yield session
+
+    app.dependency_overrides[get_session] = old_get_session
+    return app
+
+
+def run_burst(
+    engine: Engine, settings: Settings, *, clients: int = 50, before: bool = False
+) -> BurstResult:
+    """The whole scenario on a migrated, empty database behind ``engine`` (``before``: with
+    requests handled as before this change)."""
     secret = instance_secret_for(settings)
     factory = create_session_factory(engine, secret=secret)
     machine_id = prepare_machine(factory)
@@ -226,9 +259,12 @@ def run_burst(engine: Engine, settings: Settings, *, clients: int = 50) -> Burst
     job_id = start_running_job(factory, machine_id, worker)
     other_process = create_db_engine(settings.database_url)
     settings = settings.model_copy(update={"queue": QueueSettings(in_process=False)})
+    app = create_app(settings, engine=engine)
+    if before:
+        app = seed_style(app, engine, settings)
     try:
         with (
-            serving(create_app(settings, engine=engine)) as url,
+            serving(app, quiet=before) as url,
             Heartbeats(
                 [factory, create_session_factory(other_process, secret=secret)], job_id, worker
             ) as beats,
@@ -236,7 +272,7 @@ def run_burst(engine: Engine, settings: Settings, *, clients: int = 50) -> Burst
             result = burst(url, machine_id, clients)
             result.beats = beats.beats
         if beats.errors:
-            result.failures.extend(f"heartbeat: {e}" for e in beats.errors)
+            result.heartbeat_errors.extend(str(e)[:200] for e in beats.errors)
     finally:
         other_process.dispose()
     with session_scope(factory) as session:
@@ -263,18 +299,25 @@ def idle_latency(engine: Engine, settings: Settings, *, requests: int = 20) -> f
     return 1000 * statistics.median(times)
 
 
-def _rows(dialect: str, result: BurstResult, idle_ms: float, clients: int) -> list[Row]:
-    note = f"{result.beats} heartbeat writes during the burst; {len(result.failures)} unanswered"
+def _rows(
+    dialect: str, now: BurstResult, before: BurstResult, idle_ms: float, clients: int
+) -> list[Row]:
+    note = (
+        f"{now.beats} heartbeat writes during the burst, {len(now.heartbeat_errors)} failed "
+        f"(before: {len(before.heartbeat_errors)} failed)"
+    )
     return [
-        Row(NAME, f"{dialect}: {clients} triggers p50", result.quantile(0.5), "ms",
-            "idle p50", idle_ms, target_on="value", higher_is_better=False, note=note),
-        Row(NAME, f"{dialect}: {clients} triggers p99", result.quantile(0.99), "ms",
+        Row(NAME, f"{dialect}: {clients} triggers p50", now.quantile(0.5), "ms",
+            "idle p50", idle_ms, higher_is_better=False, note=note),
+        Row(NAME, f"{dialect}: {clients} triggers p99", now.quantile(0.99), "ms",
             "idle p50", idle_ms, higher_is_better=False),
-        Row(NAME, f"{dialect}: 5xx or unanswered", float(len(result.failures)), "answers",
-            target=0, target_on="value", higher_is_better=False),
-        Row(NAME, f"{dialect}: jobs created", float(result.baseline_jobs), "jobs",
-            target=1, target_on="value", higher_is_better=False,
-            note=f"{result.triggered} answers said triggered"),
+        Row(NAME, f"{dialect}: 5xx or unanswered", float(len(now.failures)), "answers",
+            "before this change", float(len(before.failures)), target=0, target_on="value",
+            higher_is_better=False,
+            note=f"before: p99 {before.quantile(0.99):,.0f} ms" if before.latencies else ""),
+        Row(NAME, f"{dialect}: jobs created", float(now.baseline_jobs), "jobs",
+            "before this change", float(before.baseline_jobs), target=1, target_on="value",
+            higher_is_better=False, note=f"{now.triggered} answers said triggered"),
     ]  # fmt: skip
 
 
@@ -291,7 +334,7 @@ def _postgres_database() -> str | None:
 
 
 def run(*, quick: bool) -> list[Row]:
-    """The burst on a SQLite file and (when reachable) on PostgreSQL."""
+    """The burst on a SQLite file and (when reachable) on PostgreSQL, now and as before."""
     clients = 20 if quick else 50
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -300,10 +343,17 @@ def run(*, quick: bool) -> list[Row]:
         if pg is not None:
             urls["postgresql"] = pg
         for dialect, url in urls.items():
-            engine = create_db_engine(url)
-            schema.upgrade(engine)
-            settings = Settings(database_url=url, data_dir=Path(tmp) / "data")
-            result = run_burst(engine, settings, clients=clients)
-            rows.extend(_rows(dialect, result, idle_latency(engine, settings), clients))
-            engine.dispose()
+            results = []
+            for before in (True, False):
+                if dialect == "sqlite":
+                    url = f"sqlite:///{Path(tmp) / f'burst-{before}.db'}"
+                else:
+                    url = _postgres_database() or url
+                engine = create_db_engine(url)
+                schema.upgrade(engine)
+                settings = Settings(database_url=url, data_dir=Path(tmp) / "data")
+                results.append(run_burst(engine, settings, clients=clients, before=before))
+                idle = idle_latency(engine, settings)
+                engine.dispose()
+            rows.extend(_rows(dialect, results[1], results[0], idle, clients))
     return rows

@@ -24,3 +24,4 @@ def test_fifty_concurrent_triggers_make_exactly_one_job_and_no_5xx(
     assert result.baseline_jobs == 1
     assert result.machine_jobs == 2  # the running one and the new one
     assert result.beats > 0  # the job's heartbeat really wrote during the burst
+    assert result.heartbeat_errors == []
