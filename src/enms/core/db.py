@@ -9,7 +9,8 @@ growing sleeps (``busy_timeout``) in no particular order, so under a burst some 
 timeout and fail with "database is locked" while late-comers get through. Within one process
 writers therefore queue at a :class:`WriteGate` (first come, first served) before they issue
 ``BEGIN IMMEDIATE``, and leave it when their transaction ends; ``busy_timeout`` still covers
-writers in *other* processes (a CLI import beside ``enms serve``). PostgreSQL has no gate.
+writers in *other* processes (a CLI import beside ``enms serve``). PostgreSQL needs no gate;
+there only web requests are admitted a bounded number at a time (see :func:`request_scope`).
 
 A session factory may carry the instance secret (:mod:`enms.core.secrets`), so whoever opens
 a unit of work on this instance can sign and verify model artifacts with it.
@@ -18,9 +19,6 @@ a unit of work on this instance can sign and verify model artifacts with it.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -32,7 +30,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from enms.core.secrets import InstanceSecret
+from enms.core.write_gate import DEFAULT_WRITE_WAIT_SECONDS, WriteGate, WriteGateTimeout
 
+__all__ = ["WriteGate", "WriteGateTimeout"]
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 SessionFactory = sessionmaker[Session]
@@ -45,72 +45,6 @@ REQUEST_GATE_OPTION = "enms_request_gate"
 #: Writing web requests admitted at once on PostgreSQL (below the 40 handler threads and the
 #: pool's 15 connections, so the request they may wait for always finds both).
 DEFAULT_REQUEST_WRITERS = 8
-#: How long a writer waits at the gate before giving up (the single writer is slow, not dead).
-DEFAULT_WRITE_WAIT_SECONDS = 120.0
-
-
-class WriteGateTimeout(TimeoutError):
-    """A writer waited longer than the gate allows (someone holds the write lock for long)."""
-
-
-class WriteGate:
-    """A first-come-first-served gate admitting ``capacity`` writers at a time (SQLite: one).
-
-    Not tied to a thread: a web framework may open a request's unit of work in one worker
-    thread and close it in another, so whoever ends the unit of work releases the gate. A
-    writing unit of work opened inside another one waits for itself; it ends with
-    :class:`WriteGateTimeout` (as SQLite would end it with "database is locked").
-    """
-
-    def __init__(
-        self, *, capacity: int = 1, wait_seconds: float = DEFAULT_WRITE_WAIT_SECONDS
-    ) -> None:
-        self._cond = threading.Condition()
-        self._queue: deque[object] = deque()
-        self._inside = 0
-        self._capacity = capacity
-        self._wait_seconds = wait_seconds
-
-    @property
-    def waiting(self) -> int:
-        """Writers queued right now (for diagnostics and tests)."""
-        with self._cond:
-            return len(self._queue)
-
-    def acquire(self) -> None:
-        """Wait for this writer's turn (in arrival order)."""
-        ticket = object()
-        with self._cond:
-            self._queue.append(ticket)
-            deadline = time.monotonic() + self._wait_seconds
-            while self._inside >= self._capacity or self._queue[0] is not ticket:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._queue.remove(ticket)
-                    self._cond.notify_all()
-                    raise WriteGateTimeout(
-                        f"waited {self._wait_seconds:g} s for the database's write lock: another "
-                        "unit of work holds it for long (or this one is nested inside it)"
-                    )
-                self._cond.wait(remaining)
-            self._queue.popleft()
-            self._inside += 1
-            self._cond.notify_all()  # the next in line may fit too (capacity > 1)
-
-    def release(self) -> None:
-        """Hand the place to the next writer in line."""
-        with self._cond:
-            self._inside -= 1
-            self._cond.notify_all()
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """``with gate.held():`` — for writers that do not go through :func:`session_scope`."""
-        self.acquire()
-        try:
-            yield
-        finally:
-            self.release()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
