@@ -8,17 +8,21 @@ import struct
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
 from tests.factories import import_demo_machine, make_machine
 from tests.registry.versions import baseline_artifact, register_baseline
 
+from enms.core.cli_context import AppContext
 from enms.core.clock import FrozenClock
+from enms.core.config import Settings
 from enms.core.db import SessionFactory, create_session_factory, session_scope
 from enms.core.secrets import InstanceSecret
 from enms.ml.base import FORMAT_VERSION, MAGIC, content_hash, read_artifact
 from enms.registry import artifacts, legacy, service
 from enms.registry.artifacts import ArtifactRefused
+from enms.registry.commands import models_group
 from enms.registry.models import ModelVersion
 
 
@@ -166,3 +170,20 @@ def test_http_evaluation_of_a_tampered_champion_is_a_409_naming_it(
     assert message.startswith(f"artifact signature mismatch for {machine.name!r} baseline v1")
     with session_scope(session_factory) as session:
         assert service.champion(session=session, machine_id=machine.id, model_type="baseline")
+
+
+def test_the_cli_signs_unsigned_versions_after_confirmation(
+    session_factory: SessionFactory, version_id: int, settings: Settings
+) -> None:
+    _tamper(session_factory, version_id, artifact_signature=None)
+    app = AppContext(
+        overrides={"database_url": settings.database_url, "data_dir": str(settings.data_dir)}
+    )
+    declined = CliRunner().invoke(models_group, ["sign-unsigned"], obj=app, input="n\n")
+    assert declined.exit_code != 0
+    with pytest.raises(ArtifactRefused, match="stored unsigned"):
+        _load(session_factory, version_id)
+    signed = CliRunner().invoke(models_group, ["sign-unsigned", "--yes", "--json"], obj=app)
+    assert signed.exit_code == 0, signed.output
+    assert [(r["version"], r["signed"]) for r in json.loads(signed.stdout)] == [(1, True)]
+    assert type(_load(session_factory, version_id)).__name__ == "BaselineModel"
