@@ -32,6 +32,7 @@ def test_a_secret_is_generated_once_with_a_log_line_and_reused(
     with caplog.at_level(logging.INFO, logger="enms.core.secrets"):
         again = InstanceSecret(data_dir=data_dir).key()  # a later start of the instance
     assert again == first
+    assert InstanceSecret(data_dir=data_dir).source == str(path.resolve())
     assert len(first) >= 32
     assert "generated" not in caplog.text
     assert sorted(p.name for p in data_dir.iterdir()) == [SECRET_FILE]  # no drafts left
@@ -58,6 +59,7 @@ def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None
 def test_the_configured_secret_wins_and_must_be_long_enough(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, secret_key=SecretStr("s" * 40))
     assert instance_secret_for(settings).key() == b"s" * 40
+    assert instance_secret_for(settings).source == "ENMS_SECRET_KEY"
     assert not (tmp_path / SECRET_FILE).exists()
     with pytest.raises(ValueError, match="at least 16 characters"):
         InstanceSecret(data_dir=tmp_path, configured="short")

@@ -111,6 +111,7 @@ def test_an_artifact_signed_with_another_key_is_refused(engine: Engine, clock: F
     with pytest.raises(ArtifactRefused, match="signed with another instance secret") as refused:
         _load(ours, version_id)
     assert refused.value.details["reason"] == "signature_mismatch"
+    assert "than this one (ENMS_SECRET_KEY)" in refused.value.message
 
 
 def test_a_signature_does_not_follow_its_artifact_to_another_version(

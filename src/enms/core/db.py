@@ -173,9 +173,9 @@ def session_scope(
     see the committed row).
     """
     ticket: _GateTicket | None = None
-    if write:
-        engine = factory.kw["bind"]
-        gate = write_gate(engine) if isinstance(engine, Engine) else None
+    engine = factory.kw.get("bind")
+    if write and isinstance(engine, Engine):
+        gate = write_gate(engine)
         options: dict[str, Any] = {IMMEDIATE_OPTION: True}
         if gate is not None:
             ticket = _GateTicket(gate)
@@ -186,6 +186,8 @@ def session_scope(
     else:
         session = factory()
     try:
+        if write and not isinstance(engine, Engine):  # bound to a connection: lock it now
+            session.connection(execution_options={IMMEDIATE_OPTION: True})
         yield session
         session.commit()
     except BaseException:
@@ -219,7 +221,7 @@ async def request_scope(factory: SessionFactory, *, write: bool = False) -> Asyn
     PostgreSQL at a gate admitting a bounded number of writing requests (fewer than the
     pool's threads and connections); and it commits on another such thread.
     """
-    engine = factory.kw["bind"]
+    engine = factory.kw.get("bind")
     admission = _request_gate(engine) if write and isinstance(engine, Engine) else None
     if admission is not None:
         await _off_pool(admission.acquire)

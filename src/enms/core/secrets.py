@@ -47,6 +47,11 @@ class InstanceSecret:
         """Where a generated secret lives."""
         return self._data_dir / SECRET_FILE
 
+    @property
+    def source(self) -> str:
+        """Where the secret comes from, for messages: the variable or the file's path."""
+        return "ENMS_SECRET_KEY" if self._configured is not None else str(self.path.resolve())
+
     def key(self) -> bytes:
         """The secret's bytes (generating the file on the very first call of an instance)."""
         with self._lock:

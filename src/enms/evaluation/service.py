@@ -27,6 +27,7 @@ from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidInput, NotFound
 from enms.core.model_types import check_model_type
+from enms.core.secrets import InstanceSecret
 from enms.core.timewindow import Window
 from enms.evaluation.models import PerformanceMetric
 from enms.evaluation.schemas import EvaluationRead
@@ -65,7 +66,7 @@ class EvaluationInputs:
     version_id: int
     version: int
     artifact: artifacts.StoredArtifact
-    key: bytes
+    secret: InstanceSecret
     frame: pd.DataFrame
 
 
@@ -96,7 +97,7 @@ def evaluate(
             version=version,
         )
     stage("loading")
-    model = artifacts.load(inputs.artifact, inputs.key)
+    model = artifacts.load(inputs.artifact, inputs.secret)
     stage("scoring")
     result = score_inputs(model, inputs)
     stage("recording")
@@ -132,7 +133,7 @@ def read_inputs(
         version_id=row.id,
         version=row.version,
         artifact=artifacts.StoredArtifact.of(session, row),
-        key=artifacts.signing_key(session),
+        secret=artifacts.secret_of(session),
         frame=frame,
     )
 

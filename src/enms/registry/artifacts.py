@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, object_session
 
 from enms.core.db import instance_secret
 from enms.core.errors import Conflict
+from enms.core.secrets import InstanceSecret
 from enms.ml.base import EnergyModel, artifact_sha256
 from enms.readings.models import Machine
 from enms.registry.models import ModelVersion
@@ -75,7 +76,7 @@ def sha256_of(artifact: bytes) -> str:
     return artifact_sha256(artifact)
 
 
-def signing_key(session: Session) -> bytes:
+def secret_of(session: Session) -> InstanceSecret:
     """The instance secret of the unit of work ``session`` belongs to."""
     secret = instance_secret(session)
     if secret is None:
@@ -84,7 +85,12 @@ def signing_key(session: Session) -> bytes:
             "signed nor verified; build it with create_session_factory(engine, "
             "secret=instance_secret_for(settings))"
         )
-    return secret.key()
+    return secret
+
+
+def signing_key(session: Session) -> bytes:
+    """The bytes of :func:`secret_of` ``session``."""
+    return secret_of(session).key()
 
 
 def sign(key: bytes, *, machine_id: int, model_type: str, version: int, data: bytes) -> str:
@@ -97,7 +103,7 @@ def sign(key: bytes, *, machine_id: int, model_type: str, version: int, data: by
     return hmac.new(key, SIGNATURE_TAG + identity + data, hashlib.sha256).hexdigest()
 
 
-def verify(stored: StoredArtifact, key: bytes) -> bytes:
+def verify(stored: StoredArtifact, secret: InstanceSecret) -> bytes:
     """The artifact's bytes once its signature matches; :class:`ArtifactRefused` otherwise."""
     details = {
         "machine_id": stored.machine_id,
@@ -115,7 +121,7 @@ def verify(stored: StoredArtifact, key: bytes) -> bytes:
             details=details | {"reason": "unsigned"},
         )
     expected = sign(
-        key,
+        secret.key(),
         machine_id=stored.machine_id,
         model_type=stored.model_type,
         version=stored.version,
@@ -124,16 +130,17 @@ def verify(stored: StoredArtifact, key: bytes) -> bytes:
     if not hmac.compare_digest(expected, stored.signature):
         raise ArtifactRefused(
             f"artifact signature mismatch for {stored.label}: its bytes were changed outside "
-            "enms or it was signed with another instance secret, so it was not loaded. If "
-            f"ENMS_SECRET_KEY changed, restore it; otherwise retrain ({retrain})",
+            "enms or it was signed with another instance secret than this one "
+            f"({secret.source}), so it was not loaded. If the secret changed (another "
+            f"ENMS_SECRET_KEY or ENMS_DATA_DIR), restore it; otherwise retrain ({retrain})",
             details=details | {"reason": "signature_mismatch"},
         )
     return stored.data
 
 
-def load(stored: StoredArtifact, key: bytes) -> EnergyModel:
+def load(stored: StoredArtifact, secret: InstanceSecret) -> EnergyModel:
     """Verify the signature, then (only then) deserialise the fitted model."""
-    data = verify(stored, key)
+    data = verify(stored, secret)
     return EnergyModel.from_bytes(data, expected_sha256=stored.sha256)
 
 
@@ -143,6 +150,6 @@ def load_model(row: ModelVersion) -> EnergyModel:
     if session is None:
         raise ArtifactKeyMissing(
             "load_model needs a version row attached to its session (for the instance secret); "
-            "use StoredArtifact.of(session, row) and load(stored, key) instead"
+            "use StoredArtifact.of(session, row) and load(stored, secret) instead"
         )
-    return load(StoredArtifact.of(session, row), signing_key(session))
+    return load(StoredArtifact.of(session, row), secret_of(session))
