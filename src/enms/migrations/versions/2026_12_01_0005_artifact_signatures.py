@@ -9,8 +9,10 @@ bytes the database holds today, and the migration may not run where the secret l
 are refused with a message saying how to go on: retrain, or — for an operator who trusts the
 database's contents — ``enms models sign-unsigned``.
 
+(Chained to 0004 for the merge; tested on the tx branch chained to 0002.)
+
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -20,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
