@@ -25,6 +25,7 @@ from enms.core import schema
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
+from enms.core.secrets import InstanceSecret
 from enms.core.tables import full_metadata
 
 POSTGRES_URL = os.environ.get(
@@ -122,9 +123,9 @@ def engine(migrated_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session_factory(engine: Engine) -> SessionFactory:
-    """Sessions on the test database."""
-    return create_session_factory(engine)
+def session_factory(engine: Engine, tmp_path: Path) -> SessionFactory:
+    """Sessions on the test database (with an instance secret generated for the test)."""
+    return create_session_factory(engine, secret=InstanceSecret(data_dir=tmp_path / "data"))
 
 
 @pytest.fixture

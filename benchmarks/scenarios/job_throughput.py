@@ -17,6 +17,7 @@ from enms.core import schema
 from enms.core.clock import SystemClock
 from enms.core.config import QueueSettings, Settings
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
+from enms.core.secrets import InstanceSecret
 from enms.core.timewindow import Window
 from enms.demo.generator import generate_plant
 from enms.readings import parsing
@@ -32,7 +33,7 @@ def _database(path: Path, machines: int) -> tuple[SessionFactory, list[int], str
     url = f"sqlite:///{path}"
     engine = create_db_engine(url)
     schema.upgrade(engine)
-    factory = create_session_factory(engine)
+    factory = create_session_factory(engine, secret=InstanceSecret(data_dir=path.parent / "data"))
     plant = generate_plant(seed=5, days=365, freq="h")
     ids = []
     for i in range(machines):

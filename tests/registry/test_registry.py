@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy.orm import Session
 from tests.factories import make_machine
+from tests.registry.versions import register_baseline
 
 from enms.core.clock import FrozenClock
 from enms.core.db import SessionFactory, session_scope
@@ -18,33 +19,7 @@ from enms.registry.models import ModelVersion
 
 
 def _register(session: Session, clock: FrozenClock, machine_id: int) -> ModelVersion:
-    from enms.demo.generator import generate_plant
-    from enms.ml.baseline import BaselineModel
-
-    readings = generate_plant(seed=1, days=30, freq="h")[0].readings
-    model = BaselineModel(timezone="UTC").fit(readings)
-    artifact = model.to_bytes()
-    return service.register_version(
-        session=session,
-        clock=clock,
-        new=service.NewVersion(
-            machine_id=machine_id,
-            model_type="baseline",
-            artifact=artifact,
-            artifact_sha256=artifacts.sha256_of(artifact),
-            hyperparameters=model.get_params(),
-            training_start=None,
-            training_end=None,
-            training_rows=720,
-            training_data_sha256="x" * 64,
-            metrics_in_sample={},
-            metrics_holdout={"cv_rmse": 5.0},
-            ashrae14=None,
-            training_job_id=None,
-            fit_seconds=0.01,
-            created_by="test",
-        ),
-    )
+    return register_baseline(session, clock, machine_id)
 
 
 def test_first_version_is_champion_later_ones_challenger(

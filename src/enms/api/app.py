@@ -21,6 +21,7 @@ from enms.core import schema
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import create_db_engine, create_session_factory
+from enms.core.secrets import instance_secret_for
 from enms.evaluation.api import router as evaluation_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
@@ -66,7 +67,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.session_factory = create_session_factory(engine, secret=instance_secret_for(settings))
     app.state.clock = clock
     app.state.runtime = runtime
     app.state.enqueue_training = enqueue_training_on(runtime.huey)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
 from enms.core.config import Settings
-from enms.core.db import SessionFactory, session_scope
+from enms.core.db import SessionFactory, request_scope
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error
+    (writers queue for SQLite's write lock outside the handlers' thread pool: request_scope)."""
     factory: SessionFactory = request.app.state.session_factory
-    with session_scope(factory, write=request.method not in ("GET", "HEAD")) as session:
+    async with request_scope(factory, write=request.method not in ("GET", "HEAD")) as session:
         yield session
 
 

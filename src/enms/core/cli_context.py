@@ -22,6 +22,7 @@ from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings, get_settings
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory
 from enms.core.errors import SchemaOutOfDate
+from enms.core.secrets import instance_secret_for
 
 
 @dataclass
@@ -59,7 +60,9 @@ class AppContext:
     def session_factory(self) -> SessionFactory:
         """Sessions on :attr:`engine`."""
         if self._factory is None:
-            self._factory = create_session_factory(self.engine)
+            self._factory = create_session_factory(
+                self.engine, secret=instance_secret_for(self.settings)
+            )
         return self._factory
 
 

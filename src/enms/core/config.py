@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///enms.db"
@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         None,
         description="Job queue: unset means Huey on SQLite inside `enms serve`; "
         "redis://host:6379/0 means Redis-backed workers (`enms worker`).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs model artifacts (HMAC-SHA256); unset: generated once into "
+        "data_dir/secret_key. Set the same value on every host of one instance.",
     )
     environment: Literal["development", "production"] = Field(
         "development", description="production turns on stricter checks."

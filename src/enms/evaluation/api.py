@@ -1,13 +1,18 @@
-"""JSON routes for evaluations: run one on a window, list the recorded ones."""
+"""JSON routes for evaluations: run one on a window, list the recorded ones.
+
+``POST …/evaluate`` does not take the request's transaction: the evaluation service reads,
+scores outside any transaction and writes in its own short units of work.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from enms.api.deps import ClockDep, SessionDep
+from enms.core.db import SessionFactory
 from enms.core.timewindow import Window
 from enms.evaluation import service
 from enms.evaluation.schemas import EvaluationRead
@@ -26,12 +31,13 @@ class EvaluateRequest(BaseModel):
 
 @router.post("/evaluate", status_code=201)
 def evaluate(
-    machine_id: int, model_type: str, body: EvaluateRequest, session: SessionDep, clock: ClockDep
+    machine_id: int, model_type: str, body: EvaluateRequest, request: Request, clock: ClockDep
 ) -> EvaluationRead:
-    """Score a version on readings it did not train on and record the metrics."""
-    readings.get_machine(session=session, machine_id=machine_id)
+    """Score a version on readings it did not train on and record the metrics (the same
+    document as ``enms evaluate --json``)."""
+    factory: SessionFactory = request.app.state.session_factory
     return service.evaluate(
-        session=session,
+        factory=factory,
         machine_id=machine_id,
         model_type=model_type,
         window=Window.parse(body.start, body.end),

@@ -1,14 +1,23 @@
-"""``enms evaluate``: score a version on held-out readings and record the metrics."""
+"""``enms evaluate``: score a version on held-out readings and record the metrics.
+
+``--json`` prints the same document as ``POST …/evaluate`` (:class:`EvaluationRead`).
+"""
 
 from __future__ import annotations
 
 import click
 
-from enms.core.cli_context import AppContext, emit, json_option, pass_app
+from enms.core.cli_context import AppContext, emit, json_option, pass_app, progress
 from enms.core.db import session_scope
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
 from enms.evaluation.schemas import EvaluationRead
+
+STAGE_LINES = {
+    "loading": "verifying and loading {label}…",
+    "scoring": "scoring {label} on the window…",
+    "recording": "recording the metrics…",
+}
 
 
 @click.command("evaluate")
@@ -33,39 +42,27 @@ def evaluate(
     from enms.readings import service as readings
 
     window = Window.parse(start, end)
-    with session_scope(app.session_factory, write=True) as session:
-        target = readings.get_machine_by_name(session=session, name=machine)
-        result = service.evaluate(
-            session=session,
-            machine_id=target.id,
-            model_type=model_type,
-            window=window,
-            version=version,
-            clock=app.clock,
-        )
-    emit(_document(result), as_json, _text)
-
-
-def _document(result: EvaluationRead) -> dict[str, object]:
-    return {
-        "machine_id": result.machine_id,
-        "model_type": result.model_type,
-        "version": result.model_version,
-        "evaluation_id": result.id,
-        "from": result.evaluation_start.isoformat(),
-        "to": result.evaluation_end.isoformat(),
-        "metrics": result.metrics(),
-        "undefined": result.details.get("undefined", {}),
-        "details": {k: v for k, v in result.details.items() if k != "undefined"},
-    }
-
-
-def _text(doc: dict[str, object]) -> str:
-    metrics = doc["metrics"]
-    assert isinstance(metrics, dict)
-    shown = ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items()
+    with session_scope(app.session_factory) as session:
+        machine_id = readings.get_machine_by_name(session=session, name=machine).id
+    label = f"{model_type} v{version}" if version else f"the {model_type} champion"
+    result = service.evaluate(
+        factory=app.session_factory,
+        machine_id=machine_id,
+        model_type=model_type,
+        window=window,
+        version=version,
+        clock=app.clock,
+        on_stage=lambda name: progress(STAGE_LINES[name].format(label=label)),
     )
-    undefined = doc["undefined"]
-    note = f"\nno value: {undefined}" if undefined else ""
-    return f"{doc['model_type']} v{doc['version']} on {doc['from']} .. {doc['to']}: {shown}{note}"
+    emit(result, as_json, _text)
+
+
+def _text(result: EvaluationRead) -> str:
+    shown = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.metrics.items()
+    )
+    note = f"\nno value: {result.undefined}" if result.undefined else ""
+    return (
+        f"{result.model_type} v{result.model_version} on {result.evaluation_start.isoformat()} .. "
+        f"{result.evaluation_end.isoformat()}: {shown}{note}"
+    )

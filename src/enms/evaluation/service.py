@@ -1,5 +1,11 @@
 """Evaluate a model version on a window of readings it did not train on, and record it.
 
+Model work never runs inside a transaction: :func:`evaluate` reads what it needs in one short
+unit of work, verifies and scores outside any, and writes the metrics row in a second short
+one, so writers (heartbeats, triggers) are never held up by a long rolling forecast. The
+scoring is synchronous (a request or command waits for it); windows are bounded by the
+readings' resolution and the forecasters' day-ahead origins (one per day).
+
 The row written to ``model_performance_metrics`` keeps the window (``evaluation_start/end``),
 every metric the model type is judged by, and — in ``details`` — the reason for any metric
 that has no value. Forecasters are scored by rolling-origin forecasts conditioned on the
@@ -8,6 +14,8 @@ readings before each origin, so the readings just before the window are loaded t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,13 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
-from enms.core.errors import InvalidInput
+from enms.core.db import SessionFactory, session_scope
+from enms.core.errors import InvalidInput, NotFound
 from enms.core.model_types import check_model_type
+from enms.core.secrets import InstanceSecret
 from enms.core.timewindow import Window
 from enms.evaluation.models import PerformanceMetric
 from enms.evaluation.schemas import EvaluationRead
-from enms.ml.base import ModelError
-from enms.ml.scoring import score
+from enms.ml.base import EnergyModel, ModelError
+from enms.ml.scoring import Score, score
 from enms.readings import service as readings
 from enms.registry import artifacts
 from enms.registry import service as registry
@@ -43,18 +53,65 @@ METRIC_COLUMNS = (
 )
 
 
+Stage = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EvaluationInputs:
+    """What scoring needs, read in one short unit of work and then used outside of it."""
+
+    machine_id: int
+    model_type: str
+    window: Window
+    version_id: int
+    version: int
+    artifact: artifacts.StoredArtifact
+    secret: InstanceSecret
+    frame: pd.DataFrame
+
+
 def evaluate(
     *,
-    session: Session,
+    factory: SessionFactory,
     machine_id: int,
     model_type: str,
     window: Window,
     version: int | None,
     clock: Clock,
+    on_stage: Stage | None = None,
 ) -> EvaluationRead:
-    """Score ``version`` (default: the champion) on ``window`` and record the metrics."""
+    """Score ``version`` (default: the champion) on ``window`` and record the metrics.
+
+    This use case owns its units of work, because model work must never run inside one:
+    a short read (version, artifact, readings), then verifying, loading and scoring outside
+    any transaction, then a short write of the metrics row. ``on_stage`` hears ``loading``,
+    ``scoring`` and ``recording`` as each step starts (progress lines in the CLI).
+    """
+    stage = on_stage or (lambda _name: None)
+    with session_scope(factory) as session:
+        inputs = read_inputs(
+            session=session,
+            machine_id=machine_id,
+            model_type=model_type,
+            window=window,
+            version=version,
+        )
+    stage("loading")
+    model = artifacts.load(inputs.artifact, inputs.secret)
+    stage("scoring")
+    result = score_inputs(model, inputs)
+    stage("recording")
+    with session_scope(factory, write=True) as session:
+        return record(session=session, inputs=inputs, result=result, clock=clock)
+
+
+def read_inputs(
+    *, session: Session, machine_id: int, model_type: str, window: Window, version: int | None
+) -> EvaluationInputs:
+    """Check the request and read what scoring needs (no model is loaded here)."""
     if window.start is None or window.end is None:
         raise InvalidInput("an evaluation needs both from and to")
+    readings.get_machine(session=session, machine_id=machine_id)
     row = registry.get_version(
         session=session, machine_id=machine_id, model_type=model_type, version=version
     )
@@ -64,31 +121,56 @@ def evaluate(
     frame = readings.training_frame(
         session=session, machine_id=machine_id, start=load_from, end=window.end
     )
-    in_window = frame[frame.index >= window.start]
-    if in_window.empty:
+    if frame[frame.index >= window.start].empty:
         raise InvalidInput(
             f"no readings between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} "
             "UTC to evaluate on"
         )
-    model = artifacts.load_model(row)
-    try:
-        result = score(model, frame, start=pd.Timestamp(window.start))
-    except ModelError as exc:
-        raise InvalidInput(
-            f"cannot evaluate {model_type} v{row.version} on this window: {exc}"
-        ) from exc
-    values = result.values
-    if not values.get("n"):
-        reasons = "; ".join(f"{k}: {v}" for k, v in result.undefined.items()) or "no points"
-        raise InvalidInput(
-            f"nothing in this window could be scored for {model_type} v{row.version} "
-            f"({reasons}); choose a longer window"
-        )
-    metric = PerformanceMetric(
-        model_id=row.id,
+    return EvaluationInputs(
         machine_id=machine_id,
         model_type=model_type,
-        model_version=row.version,
+        window=window,
+        version_id=row.id,
+        version=row.version,
+        artifact=artifacts.StoredArtifact.of(session, row),
+        secret=artifacts.secret_of(session),
+        frame=frame,
+    )
+
+
+def score_inputs(model: EnergyModel, inputs: EvaluationInputs) -> Score:
+    """Score the loaded model on the window (pure model work: no database)."""
+    assert inputs.window.start is not None
+    try:
+        result = score(model, inputs.frame, start=pd.Timestamp(inputs.window.start))
+    except ModelError as exc:
+        raise InvalidInput(
+            f"cannot evaluate {inputs.model_type} v{inputs.version} on this window: {exc}"
+        ) from exc
+    if not result.values.get("n"):
+        reasons = "; ".join(f"{k}: {v}" for k, v in result.undefined.items()) or "no points"
+        raise InvalidInput(
+            f"nothing in this window could be scored for {inputs.model_type} v{inputs.version} "
+            f"({reasons}); choose a longer window"
+        )
+    return result
+
+
+def record(
+    *, session: Session, inputs: EvaluationInputs, result: Score, clock: Clock
+) -> EvaluationRead:
+    """Write the metrics row of a scored evaluation."""
+    if session.get(ModelVersion, inputs.version_id) is None:
+        raise NotFound(
+            f"{inputs.model_type} v{inputs.version} was deleted while it was being evaluated"
+        )
+    window = inputs.window
+    values = result.values
+    metric = PerformanceMetric(
+        model_id=inputs.version_id,
+        machine_id=inputs.machine_id,
+        model_type=inputs.model_type,
+        model_version=inputs.version,
         evaluation_date=clock.now(),
         evaluation_start=window.start,
         evaluation_end=window.end,

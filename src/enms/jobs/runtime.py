@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, create_session_factory
+from enms.core.secrets import instance_secret_for
 from enms.jobs.queue import build_huey
 
 
@@ -28,7 +29,9 @@ class Runtime:
     factory: SessionFactory = field(init=False)
 
     def __post_init__(self) -> None:
-        self.factory = create_session_factory(self.engine)
+        self.factory = create_session_factory(
+            self.engine, secret=instance_secret_for(self.settings)
+        )
 
 
 _current: Runtime | None = None

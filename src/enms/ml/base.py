@@ -8,8 +8,10 @@ naming what is missing instead of fitting something meaningless.
 Artifacts: ``to_bytes()`` produces ``MAGIC | header-length | JSON header | payload``.
 The header carries the format version, the model type and the SHA-256 of the payload;
 ``from_bytes`` verifies all three (and, when given, the hash recorded by the registry)
-*before* the payload is unpickled, so bytes that did not come from enms's own artifact
-store are never deserialised.
+*before* the payload is unpickled. A hash proves integrity, not origin: bytes read from a
+database are handed to ``from_bytes`` only by :mod:`enms.registry.artifacts`, after their
+HMAC signature under the instance secret matched, so nothing enms did not write itself is
+ever deserialised.
 """
 
 from __future__ import annotations

@@ -169,3 +169,34 @@ def rollback(
             clock=app.clock,
         )
     emit(row, as_json, lambda v: f"{model_type} champion of {machine} rolled back to v{v.version}")
+
+
+@models_group.command("sign-unsigned")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@pass_app
+def sign_unsigned(app: AppContext, yes: bool, as_json: bool) -> None:
+    """Sign versions stored before enms signed artifacts (only if you trust this database)."""
+    from enms.registry import legacy
+
+    if not yes:
+        click.confirm(
+            "Signing vouches that nobody altered the stored artifacts; versions stored unsigned "
+            "are loaded afterwards. Go on?",
+            abort=True,
+            err=True,
+        )
+    with session_scope(app.session_factory, write=True) as session:
+        done = legacy.sign_unsigned(session=session, actor="cli", clock=app.clock)
+    emit(
+        done,
+        as_json,
+        lambda rows: (
+            "\n".join(
+                f"machine {r.machine_id} {r.model_type} v{r.version}: "
+                + ("signed" if r.signed else f"not signed ({r.problem})")
+                for r in rows
+            )
+            or "no unsigned versions"
+        ),
+    )

@@ -33,6 +33,9 @@ class ModelVersion(Base):
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64))
     artifact_size: Mapped[int | None] = mapped_column(Integer)
+    #: HMAC-SHA256 (hex) of the version's identity and artifact under the instance secret;
+    #: None for versions stored before artifacts were signed (refused until re-signed).
+    artifact_signature: Mapped[str | None] = mapped_column(String(64))
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     training_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     training_end: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from enms.core.clock import Clock
 from enms.core.errors import Conflict, NotFound
 from enms.core.model_types import check_model_type
 from enms.readings.models import Machine
-from enms.registry import repository
+from enms.registry import artifacts, repository
 from enms.registry.models import AuditLog, ModelAlias, ModelVersion
 from enms.registry.schemas import AliasEvent, VersionRead
 
@@ -49,15 +49,25 @@ class NewVersion:
 
 
 def register_version(*, session: Session, new: NewVersion, clock: Clock) -> ModelVersion:
-    """Store a version; the first becomes champion, later ones challenger."""
+    """Store a version, signed with the instance secret; the first becomes champion, later
+    ones challenger."""
+    number = repository.next_version_number(session, new.machine_id, new.model_type)
+    signature = artifacts.sign(
+        artifacts.signing_key(session),
+        machine_id=new.machine_id,
+        model_type=new.model_type,
+        version=number,
+        data=new.artifact,
+    )
     row = ModelVersion(
         machine_id=new.machine_id,
         model_type=new.model_type,
-        version=repository.next_version_number(session, new.machine_id, new.model_type),
+        version=number,
         status="ready",
         artifact=new.artifact,
         artifact_sha256=new.artifact_sha256,
         artifact_size=len(new.artifact),
+        artifact_signature=signature,
         hyperparameters=new.hyperparameters,
         training_start=new.training_start,
         training_end=new.training_end,
