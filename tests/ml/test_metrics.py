@@ -126,6 +126,38 @@ def test_savings_uncertainty_behaves_like_the_ashrae_formula() -> None:
     assert fsu(8760, fraction=0.2) == pytest.approx(one_year / 2)
 
 
+def test_savings_uncertainty_matches_the_ipmvp_worked_example() -> None:
+    """EVO 10100-1:2014 "Statistics and Uncertainty for IPMVP", section 6, Table 3: twelve
+    monthly readings regressed on CDD, standard error of the estimate 367.5 kWh, predicted
+    baseline 6,920 kWh per month, reporting use 4,300 kWh per month (savings 2,620 kWh per
+    month, 31,440 kWh per year), t = 2.2 from its table for 95 %. Published: absolute precision
+    of the annual savings 2,801 kWh, relative precision 9 %. That is Guideline 14's formula
+    with the 1.26 factor, the autocorrelation and the parameter term switched off."""
+    baseline, standard_error, saved = 6920.0, 367.5, 2620.0
+    fsu = metrics.fractional_savings_uncertainty(
+        savings_fraction=saved / baseline,
+        cv_rmse_percent=100.0 * standard_error / baseline,
+        n_baseline=12,
+        m_reporting=12,
+        n_params=2,
+        scale=1.0,
+        parameter_term=False,
+        t_value=2.2,
+    )
+    assert round(fsu) == 9  # the published "9 %"
+    assert fsu / 100.0 * 12 * saved == pytest.approx(2801.0, abs=1.0)  # "2.2 x 1,273 = 2,801"
+    # Guideline 14's own terms on the same example: 1.26 and sqrt(1 + 2/n) on top.
+    g14 = metrics.fractional_savings_uncertainty(
+        savings_fraction=saved / baseline,
+        cv_rmse_percent=100.0 * standard_error / baseline,
+        n_baseline=12,
+        m_reporting=12,
+        n_params=2,
+        t_value=2.2,
+    )
+    assert g14 / fsu == pytest.approx(1.26 * np.sqrt(1 + 2 / 12), rel=1e-9)
+
+
 def test_regression_report_records_values_and_reasons() -> None:
     report = metrics.regression_report([5.0, 5.0, 5.0], [4.0, 5.0, 6.0], n_params=1)
     assert set(report.values) == {"r_squared", "rmse", "mae", "mape", "cv_rmse", "nmbe", "n"}

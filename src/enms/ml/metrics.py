@@ -339,6 +339,9 @@ def fractional_savings_uncertainty(
     n_params: int,
     autocorrelation: float = 0.0,
     confidence: float = 0.68,
+    scale: float = 1.26,
+    parameter_term: bool = True,
+    t_value: float | None = None,
 ) -> float:
     """ASHRAE Guideline 14 fractional savings uncertainty, in percent.
 
@@ -348,6 +351,12 @@ def fractional_savings_uncertainty(
     degrees of freedom. ``CV`` is the baseline CV(RMSE) as a fraction; ``F`` the expected
     savings fraction; ``m`` the number of reporting-period points. Savings claims pass
     at < 50 %.
+
+    The defaults are Guideline 14's form. ``scale`` is its empirical factor 1.26;
+    ``parameter_term=False`` drops the ``(1 + 2/n′)`` factor for the uncertainty of the fitted
+    parameters and ``t_value`` replaces the Student-t quantile by a tabulated value: with
+    ``scale=1``, no autocorrelation and no parameter term the formula is the IPMVP one
+    (``t · SE·√m / savings``), checked in the tests against the worked example of EVO 10100-1.
 
     >>> round(fractional_savings_uncertainty(savings_fraction=0.1, cv_rmse_percent=10,
     ...     n_baseline=8760, m_reporting=8760, n_params=3), 3)
@@ -375,10 +384,10 @@ def fractional_savings_uncertainty(
             f"effective baseline size {n_eff:.1f} leaves no degrees of freedom for {n_params} "
             "parameters"
         )
-    t = float(stats.t.ppf(0.5 + confidence / 2.0, dof))
+    t = float(stats.t.ppf(0.5 + confidence / 2.0, dof)) if t_value is None else t_value
     cv = cv_rmse_percent / 100.0
-    ratio = (n_baseline / n_eff) * (1.0 + 2.0 / n_eff) / m_reporting
-    return 100.0 * 1.26 * t * cv / savings_fraction * math.sqrt(ratio)
+    ratio = (n_baseline / n_eff) * ((1.0 + 2.0 / n_eff) if parameter_term else 1.0) / m_reporting
+    return 100.0 * scale * t * cv / savings_fraction * math.sqrt(ratio)
 
 
 @dataclass(frozen=True)
