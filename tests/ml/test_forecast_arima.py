@@ -1,4 +1,4 @@
-"""forecast_arima on the demo plant: selection, skill over seasonal naive, intervals, 15-min data."""
+"""forecast_arima on the demo plant: selection, skill over naive, intervals, 15-min data."""
 
 from __future__ import annotations
 
