@@ -122,4 +122,4 @@ def test_forecaster_evaluation_uses_history_before_the_window(
     assert set(metrics) == {"mape", "rmse", "mae", "skill", "n"}
     assert metrics["skill"] is not None
     assert metrics["skill"] > 0  # beats the weekly seasonal-naive forecast
-    assert result.details["n_origins"] == 21  # one day-ahead origin per day of the window
+    assert result.details["n_origins"] == 21 * 4  # day-ahead origins every 6 h of the window
