@@ -23,10 +23,12 @@ same targets in the same run. Targets: ``forecast_arima`` skill > 0 on every ser
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -147,12 +149,21 @@ def _rows(
 
 
 def run(*, quick: bool) -> list[Row]:
+    """Both forecasters on every series, then the statsforecast peer (full size only)."""
+    rows, cases = _run(quick=quick)
+    if not quick:
+        rows += statsforecast_rows(cases)
+    return rows
+
+
+def _run(*, quick: bool) -> tuple[list[Row], dict[str, PeerCase]]:
     """Fit both forecasters on every series and score them against seasonal naive."""
     import prophet  # noqa: F401 - imported before timing: the forecasters import it lazily
     from statsmodels.tsa.seasonal import MSTL  # noqa: F401 - likewise
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     rows: list[Row] = []
+    cases: dict[str, PeerCase] = {}
     with threadpool_limits(limits=1, user_api="blas"):
         for series, (load, start, weeks) in SERIES.items():
             data = load()
@@ -166,5 +177,122 @@ def run(*, quick: bool) -> list[Row]:
                 model = cls(timezone="UTC").fit(train)
                 fit_s = _cpu() - c0
                 rows += _rows(series, model, frame, cut, fit_s, first=i == 0)
+                if isinstance(model, ArimaForecaster):
+                    cases[series] = peer_case(model, train, frame, cut, fit_s)
             print(f"  {series}: done", file=sys.stderr, flush=True)
+    return rows, cases
+
+
+# -- statsforecast (numba) against the statsmodels-based candidates ---------------------------
+PEER_VENV = Path(__file__).resolve().parents[1] / ".venvs" / "statsforecast"
+PEER_SCRIPT = Path(__file__).resolve().parents[1] / "peer_statsforecast.py"
+STATSFORECAST = "statsforecast==2.1.1"
+
+
+def _peer_python() -> Path | None:
+    """The peer venv's interpreter, created on first use; None when it cannot be built."""
+    python = PEER_VENV / "bin" / "python"
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", STATSFORECAST], check=True)
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    return python
+
+
+@dataclass
+class PeerCase:
+    """One series as both sides see it: the grid, the full-horizon origins, enms's paths."""
+
+    y: np.ndarray
+    per_day: int
+    horizon: int
+    origins: np.ndarray
+    step_size: int
+    enms: dict[tuple[int, int], float]
+    enms_cpu: float
+
+
+def peer_case(
+    model: ArimaForecaster,
+    train: pd.DataFrame,
+    frame: pd.DataFrame,
+    cut: pd.Timestamp,
+    fit_s: float,
+) -> PeerCase:
+    """The enms side of the comparison: origins every 6 h with a whole horizon scored."""
+    step, h = model.step_, model.horizon_
+    data = pd.concat([train, frame[frame.index >= cut]])
+    grid = data.reindex(pd.date_range(data.index[0], data.index[-1], freq=step))
+    c0 = _cpu()
+    fc = model.forecast_from(grid, every=pd.Timedelta(hours=6), start=cut)
+    spent = fit_s + _cpu() - c0
+    position = {t: i for i, t in enumerate(grid.index)}
+    every = int(pd.Timedelta(hours=6) / step)
+    last = len(grid) - h
+    origins = np.arange(position[cut], last + 1, every)
+    enms = {
+        (position[o], int(s)): float(f)
+        for o, s, f in zip(fc["origin"], fc["step"], fc["forecast"], strict=True)
+    }
+    y = grid["energy_kwh"].to_numpy(dtype=float)
+    return PeerCase(y, int(pd.Timedelta(days=1) / step), h, origins, every, enms, spent)
+
+
+def _score(y: np.ndarray, pairs: list[tuple[int, float]], naive: np.ndarray) -> dict[str, float]:
+    idx = np.array([p for p, _ in pairs])
+    f = np.array([v for _, v in pairs])
+    actual, ref = y[idx], naive[idx]
+    ok = np.isfinite(actual) & np.isfinite(f) & np.isfinite(ref)
+    err, ref_err = actual[ok] - f[ok], actual[ok] - ref[ok]
+    rmse = float(np.sqrt(np.mean(err**2)))
+    keep = np.abs(actual[ok]) >= 0.01 * np.mean(np.abs(actual[ok]))
+    return {
+        "rmse": rmse,
+        "mape": float(100 * np.mean(np.abs(err[keep] / actual[ok][keep]))),
+        "skill": 1 - rmse / float(np.sqrt(np.mean(ref_err**2))),
+    }
+
+
+def statsforecast_rows(cases: dict[str, PeerCase]) -> list[Row]:
+    """Run the peer on the same grids and origins; compare accuracy and CPU with enms."""
+    python = _peer_python()
+    if python is None:
+        return [Row(NAME, "statsforecast peer", float("nan"), "", note="peer venv unavailable")]
+    DATA.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    for name, case in cases.items():
+        arrays[f"{name}.y"] = case.y
+        arrays[f"{name}.meta"] = np.array(
+            [case.per_day, case.horizon, len(case.origins), case.step_size]
+        )
+    src, dst = DATA / "peer_in.npz", DATA / "peer_out.json"
+    np.savez(src, **arrays)  # type: ignore[arg-type]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+    subprocess.run([str(python), str(PEER_SCRIPT), str(src), str(dst)], check=True, env=env)
+    out = json.loads(dst.read_text())
+    rows = [Row(NAME, "statsforecast import CPU", out["import_cpu_s"], "s CPU")]
+    for name, case in cases.items():
+        naive = np.concatenate([np.full(7 * case.per_day, np.nan), case.y[: -7 * case.per_day]])
+        wanted = {(int(o), s) for o in case.origins for s in range(1, case.horizon + 1)}
+        ours = [(o + s - 1, case.enms.get((o, s), np.nan)) for o, s in sorted(wanted)]
+        mine = _score(case.y, ours, naive)
+        for label, res in out["series"][name].items():
+            pairs = [(int(d), float(f)) for d, f in zip(res["ds"], res["forecast"], strict=True)]
+            theirs = _score(case.y, pairs, naive)
+            rows.append(
+                Row(
+                    NAME,
+                    f"{name} statsforecast {label} skill (enms forecast_arima as reference)",
+                    theirs["skill"],
+                    "skill",
+                    reference_name="enms_forecast_arima",
+                    reference_value=mine["skill"],
+                    note=f"{len(case.origins)} full-horizon origins every 6 h, fit once; "
+                    f"MAPE {theirs['mape']:.2f}% vs enms {mine['mape']:.2f}%; RMSE "
+                    f"{theirs['rmse']:.4g} vs {mine['rmse']:.4g}; CPU {res['cpu_s']:.1f} s "
+                    f"(numba JIT included) vs enms fit+forecast {case.enms_cpu:.1f} s",
+                )
+            )
     return rows
