@@ -30,7 +30,7 @@ import logging
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -124,6 +124,9 @@ class ProphetForecaster(Forecaster):
         Spacing of validation origins.
     max_iter:
         Iteration limit of Stan's L-BFGS optimiser (a fleet-speed bound).
+    growth:
+        Prophet's trend: ``"flat"`` (default; the residual corrections follow the level,
+        and a linear trend fitted on weeks extrapolates badly) or ``"linear"``.
     """
 
     model_type = "forecast_prophet"
@@ -141,6 +144,7 @@ class ProphetForecaster(Forecaster):
         validation_days: int = 14,
         origin_every_hours: int = 6,
         max_iter: int = 1000,
+        growth: Literal["flat", "linear"] = "flat",
     ) -> None:
         self.horizon = horizon
         self.country = country
@@ -152,6 +156,7 @@ class ProphetForecaster(Forecaster):
         self.validation_days = validation_days
         self.origin_every_hours = origin_every_hours
         self.max_iter = max_iter
+        self.growth = growth
 
     def _table(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Prophet input: local ``ds``, day-type condition columns, drivers, ``y``."""
@@ -196,7 +201,7 @@ class ProphetForecaster(Forecaster):
             numeric.index = numeric.index + (HOUR - self.step_) / 2
         span = numeric.index[-1] - numeric.index[0]
         model = Prophet(
-            growth="linear",
+            growth=self.growth,
             daily_seasonality=False,
             weekly_seasonality=True,
             yearly_seasonality=bool(span > YEARLY_AFTER),
@@ -228,6 +233,8 @@ class ProphetForecaster(Forecaster):
         frame = validate_frame(frame)
         if self.daily_fourier_order < 1 or self.max_iter < 1:
             raise ValueError("daily_fourier_order and max_iter must be at least 1")
+        if self.growth not in ("flat", "linear"):
+            raise ValueError(f"growth must be 'flat' or 'linear', got {self.growth!r}")
         data = frame.dropna(subset=[TARGET])
         val_start = validation_start(self, data)
         self.step_ = infer_step(pd.DatetimeIndex(data.index))
