@@ -56,8 +56,13 @@ CONTINUE_WITHIN = pd.Timedelta(weeks=4)
 """A frame starting this soon after training is prefixed with the stored training tail."""
 
 
-def select_drivers(frame: pd.DataFrame, drivers: tuple[str, ...]) -> list[str]:
-    """The planned driver columns, checked to be present in the training frame."""
+def select_drivers(frame: pd.DataFrame, drivers: tuple[str, ...] | None) -> list[str]:
+    """The planned driver columns, checked to be present in the training frame.
+
+    ``None`` (a JSON ``null`` override) means none: drivers are never guessed from the
+    frame, because a measured column is not known a day ahead.
+    """
+    drivers = drivers or ()
     missing = [d for d in drivers if d not in frame.columns]
     if missing:
         raise InsufficientData(f"planned driver column(s) {missing} are not in the readings")
