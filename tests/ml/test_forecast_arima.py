@@ -47,8 +47,8 @@ def test_energy_alone_still_beats_seasonal_naive(hourly_by_type: dict[str, pd.Da
 def test_a_machine_no_candidate_beats_gets_the_naive_and_a_flag(
     hourly_by_type: dict[str, pd.DataFrame],
 ) -> None:
-    # the compressor's energy alone: a flat load plus noise, nothing beats last week
-    train, evaluation, cut = forecast_split(hourly_by_type["compressor"])
+    # the CNC line's energy alone: without its production plan nothing beats last week
+    train, evaluation, cut = forecast_split(hourly_by_type["cnc_line"])
     model = ArimaForecaster(timezone=TZ).fit(train)
     scores = model.report_["selection"]["candidates"]
     assert model.winner_ == "seasonal_naive"

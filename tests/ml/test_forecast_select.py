@@ -32,7 +32,13 @@ def test_every_candidate_is_scored_and_the_best_validation_rmse_wins() -> None:
     model = ArimaForecaster(timezone="UTC").fit(_shifts(42, seed=4, walk=0.3))
     selection = model.report_["selection"]
     scores = selection["candidates"]
-    assert set(scores) == {"seasonal_naive", "weekly_diff_sarima", "mstl_arima", "profile_arma"}
+    assert set(scores) == {
+        "seasonal_naive",
+        "weekly_diff_sarima",
+        "recent_weeks_sarima",
+        "mstl_arima",
+        "profile_arma",
+    }
     assert scores["seasonal_naive"]["skill"] == 0.0
     best = min(scores, key=lambda n: scores[n]["rmse"])
     assert selection["winner"] == best == model.winner_

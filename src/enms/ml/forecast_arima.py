@@ -41,6 +41,7 @@ from enms.ml.forecast_candidates import (
     Candidate,
     MstlArima,
     ProfileArma,
+    RecentWeeksSarima,
     WeeklyDiffSarima,
 )
 from enms.ml.forecast_grid import (
@@ -58,7 +59,12 @@ from enms.ml.forecast_select import (
 )
 
 NAIVE = "seasonal_naive"
-CANDIDATES: tuple[type[Candidate], ...] = (WeeklyDiffSarima, MstlArima, ProfileArma)
+CANDIDATES: tuple[type[Candidate], ...] = (
+    WeeklyDiffSarima,
+    RecentWeeksSarima,
+    MstlArima,
+    ProfileArma,
+)
 
 
 class ArimaForecaster(Forecaster):

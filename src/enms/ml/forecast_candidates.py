@@ -18,6 +18,7 @@ The weekly seasonal naive itself is handled by the forecaster at the native inte
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
@@ -93,6 +94,29 @@ class WeeklyDiffSarima(Candidate):
         mean = arima_paths(self.spec, self.params, w, positions, horizon)
         out: np.ndarray = lag[target_positions(positions, horizon, len(w))] + mean
         return out
+
+
+@dataclass
+class RecentWeeksSarima(WeeklyDiffSarima):
+    """SARIMA on the difference from the mean of the last ``weeks`` weeks' same wall-clock
+    slot: the weekly difference with a less noisy reference week."""
+
+    weeks: int = 4
+    name: ClassVar[str] = "recent_weeks_sarima"
+
+    def _split(self, work: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        y = work[[TARGET]].ffill()
+        tz, step = self.cal.timezone, self.cal.step
+        lags = np.vstack(
+            [
+                seasonal_naive(y, step, timezone=tz, days=7 * k).to_numpy()
+                for k in range(1, self.weeks + 1)
+            ]
+        )
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slots at the start
+            lag = np.nanmean(lags, axis=0)
+        return lag, work[TARGET].to_numpy(dtype=float) - lag
 
 
 @dataclass
@@ -206,4 +230,12 @@ class ProfileArma(Candidate):
         return out
 
 
-__all__ = ["WEEK", "Calendar", "Candidate", "MstlArima", "ProfileArma", "WeeklyDiffSarima"]
+__all__ = [
+    "WEEK",
+    "Calendar",
+    "Candidate",
+    "MstlArima",
+    "ProfileArma",
+    "RecentWeeksSarima",
+    "WeeklyDiffSarima",
+]
