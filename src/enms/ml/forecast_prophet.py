@@ -19,9 +19,11 @@ lower validation RMSE wins; the report and the ``skill_not_positive`` flag work 
 Fleet speed: Prophet is fitted on hourly means (in per-reading units, stamped mid-hour)
 and evaluated at the native timestamps; the Stan optimiser runs at most ``max_iter``
 L-BFGS iterations, and Prophet's sampled intervals are off (``uncertainty_samples=0``).
-The MAP fit is deterministic given the data and ``seed``. The fitted Prophet object is
-stored as Prophet's own JSON (``model_to_json``) inside the pickle payload rather than as a
-live object holding a CmdStan handle.
+The MAP fit is deterministic given the data and ``seed``. The trend is flat by default: on
+real series a linear trend fitted on a few weeks extrapolated into a loss (held-out skill
+-0.20 on UCI electricity, +0.13 flat), and the level corrections follow the level.
+The fitted Prophet object is stored as Prophet's own JSON (``model_to_json``) inside the
+pickle payload rather than as a live object holding a CmdStan handle.
 """
 
 from __future__ import annotations
