@@ -145,7 +145,7 @@ def test_a_writer_commits_while_an_evaluation_scores(
     assert set(metrics) == {"mape", "rmse", "mae", "skill", "n"}
     assert metrics["skill"] is not None
     assert metrics["skill"] > 0  # beats the weekly seasonal-naive forecast
-    assert result.details["n_origins"] == 21  # one day-ahead origin per day of the window
+    assert result.details["n_origins"] == 21 * 4  # day-ahead origins every 6 h of the window
 
 
 def test_http_and_cli_answer_with_one_schema(

@@ -1,4 +1,4 @@
-"""forecast_arima on the demo plant: skill over seasonal naive, intervals, 15-min data."""
+"""forecast_arima on the demo plant: selection, skill over naive, intervals, 15-min data."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 
 from enms.demo.generator import SyntheticMachine
-from enms.ml.base import InsufficientData
+from enms.ml.base import InsufficientData, MissingColumns
 from enms.ml.forecast_arima import ArimaForecaster
 from enms.ml.forecasting import evaluate_forecaster
 
 from .conftest import forecast_split
 
 TZ = "Europe/Berlin"
+PLANNED = ("production_units", "operating_hours")  # the demo's shift plan and schedule
 
 
 @pytest.mark.parametrize("kind", ["furnace", "boiler", "cnc_line"])
@@ -21,9 +22,9 @@ def test_beats_weekly_seasonal_naive_on_the_demo_plant(
     hourly_by_type: dict[str, pd.DataFrame], kind: str
 ) -> None:
     train, evaluation, cut = forecast_split(hourly_by_type[kind])
-    model = ArimaForecaster(timezone=TZ).fit(train)
+    model = ArimaForecaster(timezone=TZ, drivers=PLANNED).fit(train)
     result = evaluate_forecaster(model, evaluation, start=cut, alpha=0.1)
-    assert result.n_origins == 28
+    assert result.n_origins == 28 * 4  # origins every 6 hours
     assert result.overall["skill"] is not None
     assert result.overall["skill"] > 0.0
     coverage = result.overall["coverage"]
@@ -34,11 +35,27 @@ def test_beats_weekly_seasonal_naive_on_the_demo_plant(
 
 def test_energy_alone_still_beats_seasonal_naive(hourly_by_type: dict[str, pd.DataFrame]) -> None:
     train, evaluation, cut = forecast_split(hourly_by_type["furnace"])
-    model = ArimaForecaster(timezone="Europe/Berlin", drivers=()).fit(train)
+    model = ArimaForecaster(timezone="Europe/Berlin").fit(train)
     assert model.drivers_ == []
     result = evaluate_forecaster(model, evaluation, start=cut)
     assert result.overall["skill"] is not None
     assert result.overall["skill"] > 0.0
+    assert result.drivers_used == []
+    assert result.skill_upper_bound is False
+
+
+def test_a_machine_no_candidate_beats_gets_the_naive_and_a_flag(
+    hourly_by_type: dict[str, pd.DataFrame],
+) -> None:
+    # the CNC line's energy alone: without its production plan nothing beats last week
+    train, evaluation, cut = forecast_split(hourly_by_type["cnc_line"])
+    model = ArimaForecaster(timezone=TZ).fit(train)
+    scores = model.report_["selection"]["candidates"]
+    assert model.winner_ == "seasonal_naive"
+    assert all(s["skill"] <= 0.0 for s in scores.values())
+    assert model.report_["flags"] == ["skill_not_positive"]
+    result = evaluate_forecaster(model, evaluation, start=cut)
+    assert result.overall["skill"] == pytest.approx(0.0)
 
 
 def test_fifteen_minute_readings_are_forecast_at_their_own_interval(
@@ -47,7 +64,7 @@ def test_fifteen_minute_readings_are_forecast_at_their_own_interval(
     machine = plant_by_type["furnace"]
     df = machine.readings.drop(columns="is_anomaly")
     cut = df.index[0] + pd.Timedelta(weeks=4)
-    model = ArimaForecaster(timezone=machine.timezone).fit(df[df.index < cut])
+    model = ArimaForecaster(timezone=machine.timezone, drivers=PLANNED).fit(df[df.index < cut])
     assert model.horizon_ == 96
     evaluation = df[
         (df.index >= cut - pd.Timedelta(weeks=1)) & (df.index < cut + pd.Timedelta(weeks=1))
@@ -70,9 +87,12 @@ def test_interval_holds_the_forecast_and_widens_with_confidence(
     train, evaluation, _ = forecast_split(hourly_by_type["chiller"])
     model = ArimaForecaster(timezone="Europe/Berlin").fit(train)
     point = model.predict(evaluation)
-    narrow = model.predict_interval(evaluation, alpha=0.5)
-    wide = model.predict_interval(evaluation, alpha=0.01)
     assert point.index.equals(evaluation.index)
+    ok = point.notna()
+    narrow = model.predict_interval(evaluation, alpha=0.5)[ok]
+    wide = model.predict_interval(evaluation, alpha=0.01)[ok]
+    point = point[ok]
+    assert len(point) >= 4 * 7 * 24
     assert (narrow["lower"] <= point).all()
     assert (point <= narrow["upper"]).all()
     assert ((wide["upper"] - wide["lower"]) > (narrow["upper"] - narrow["lower"])).all()
@@ -80,23 +100,24 @@ def test_interval_holds_the_forecast_and_widens_with_confidence(
 
 def test_less_than_two_weeks_is_insufficient(hourly_by_type: dict[str, pd.DataFrame]) -> None:
     df = hourly_by_type["furnace"].iloc[: 10 * 24]
-    with pytest.raises(InsufficientData, match=r"at least 14 days .* weekly seasonality"):
+    with pytest.raises(InsufficientData, match=r"at least 21 days .* weekly seasonality"):
         ArimaForecaster().fit(df)
 
 
 def test_a_frame_without_a_fitted_driver_is_refused(
     hourly_by_type: dict[str, pd.DataFrame],
 ) -> None:
-    train, evaluation, _ = forecast_split(hourly_by_type["furnace"])
-    model = ArimaForecaster().fit(train)
-    assert "production_units" in model.drivers_
-    with pytest.raises(ValueError, match="production_units"):
+    train, evaluation, _ = forecast_split(hourly_by_type["cnc_line"])
+    model = ArimaForecaster(timezone=TZ, drivers=("production_units",)).fit(train)
+    assert model.winner_ == "profile_arma"  # the production plan drives this line
+    assert model.drivers_ == ["production_units"]
+    with pytest.raises(MissingColumns, match="production_units"):
         model.predict(evaluation.drop(columns="production_units"))
 
 
 def test_continues_from_the_end_of_training(hourly_by_type: dict[str, pd.DataFrame]) -> None:
     train, evaluation, cut = forecast_split(hourly_by_type["furnace"])
-    model = ArimaForecaster().fit(train)
+    model = ArimaForecaster(timezone=TZ, drivers=PLANNED).fit(train)
     after = model.forecast(evaluation[evaluation.index >= cut])
     # the same targets forecast from a frame that also holds the last training week
     within = model.forecast(evaluation).loc[after.index]

@@ -14,7 +14,6 @@ from enms.ml.forecast_prophet import ProphetForecaster
 from enms.ml.forecasting import (
     Forecaster,
     evaluate_forecaster,
-    long_forecast,
     origin_positions,
     seasonal_naive,
 )
@@ -36,21 +35,23 @@ class _Oracle(Forecaster):
 
     model_type = "forecast_test"
 
-    def __init__(self, *, source: str = "truth") -> None:
+    def __init__(self, *, source: str = "truth", drivers: tuple[str, ...] = ()) -> None:
         self.source = source
+        self.drivers = drivers
 
     def fit(self, frame: pd.DataFrame) -> Self:
         self.step_ = pd.Timedelta("1h")
         self.horizon_ = 24
+        self.drivers_ = list(self.drivers)
         return self
 
-    def forecast(self, frame: pd.DataFrame, *, alpha: float = 0.1) -> pd.DataFrame:
-        values = frame[TARGET] if self.source == "truth" else seasonal_naive(frame, self.step_)
-        index = pd.DatetimeIndex(frame.index)
-        pos = origin_positions(index, self.step_, self.horizon_)
-        tgt = np.minimum(pos[:, None] + np.arange(24)[None, :], len(index) - 1)
+    def paths(
+        self, grid: pd.DataFrame, positions: np.ndarray, *, alpha: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        values = grid[TARGET] if self.source == "truth" else seasonal_naive(grid, self.step_)
+        tgt = np.minimum(positions[:, None] + np.arange(24)[None, :], len(grid) - 1)
         mean = values.to_numpy()[tgt]
-        return long_forecast(index, pos, 24, mean, mean - 1.0, mean + 1.0)
+        return mean, mean - 1.0, mean + 1.0
 
 
 def test_origins_fall_on_utc_midnights_and_targets_tile_once() -> None:
@@ -78,13 +79,49 @@ def test_perfect_forecast_has_skill_one_and_naive_has_skill_zero() -> None:
     assert perfect["skill"] == pytest.approx(1.0)
     assert perfect["rmse"] == 0.0
     assert perfect["coverage"] == 1.0
-    assert perfect["n_origins"] == 14
-    assert perfect["n"] == 14 * 24  # first week is context for the naive reference
+    # origins every 6 h over the last 14 days; the last three run past the frame's end
+    assert perfect["n_origins"] == 14 * 4
+    assert perfect["n"] == 53 * 24 + 18 + 12 + 6
+    assert perfect["origin_every_hours"] == 6.0
+    assert perfect["drivers_used"] == []
+    assert perfect["skill_upper_bound"] is False
+    assert perfect["references"]["weekly_naive"]["skill"] == pytest.approx(0.0)
     naive = evaluate_forecaster(_Oracle(source="naive").fit(frame), frame)
     assert naive.overall["skill"] == pytest.approx(0.0)
     assert naive.naive_rmse == pytest.approx(naive.overall["rmse"])
     assert [b["hours_ahead"] for b in naive.by_lead] == [float(h) for h in range(1, 25)]
     assert set(naive.by_lead[0]) == {"hours_ahead", "mape", "rmse", "mae", "skill", "coverage", "n"}
+    daily = naive.references["daily_naive"]
+    # the daily naive of this weekday-shift series is worse than the weekly one (weekends)
+    assert daily["skill"] is not None
+    assert daily["skill"] < 0.0
+
+
+def test_lead_time_is_not_the_hour_of_day() -> None:
+    frame = _series(10)
+    fc = _Oracle().fit(frame).forecast_from(frame, every=pd.Timedelta(hours=6))
+    origins = pd.DatetimeIndex(fc["origin"].unique())
+    assert set(origins.hour) == {0, 6, 12, 18}
+    # the same lead from different origins lands on different hours of the day
+    assert set(pd.DatetimeIndex(fc.index[fc["step"] == 1]).hour) == {0, 6, 12, 18}
+    full = fc[fc["origin"] == origins[1]]
+    assert full["step"].tolist() == list(range(1, 25))
+    lead = pd.DatetimeIndex(full.index) - pd.DatetimeIndex(full["origin"])
+    assert (lead // pd.Timedelta("1h")).tolist() == list(range(24))
+
+
+def test_skill_is_an_upper_bound_only_with_an_undeclared_driver() -> None:
+    frame = _series(21).assign(outdoor_temp_c=5.0, production_units=1.0)
+    planned = evaluate_forecaster(_Oracle(drivers=("production_units",)).fit(frame), frame)
+    assert planned.drivers_used == ["production_units"]
+    assert planned.skill_upper_bound is False
+    measured = _Oracle(drivers=("outdoor_temp_c",)).fit(frame)
+    assert evaluate_forecaster(measured, frame).skill_upper_bound is True
+    # a machine that declares a temperature column as planned (a weather forecast) is honest
+    declared = evaluate_forecaster(measured, frame, planned=("outdoor_temp_c",))
+    assert declared.skill_upper_bound is False
+    undeclared = _Oracle(drivers=("production_units",)).fit(frame)
+    assert evaluate_forecaster(undeclared, frame, planned=()).to_dict()["skill_upper_bound"]
 
 
 def test_evaluation_needs_a_week_of_context_for_the_naive_reference() -> None:
@@ -119,9 +156,9 @@ def test_forecast_at_an_origin_ignores_actuals_after_it(
 
 
 def test_a_shorter_horizon_issues_origins_twice_a_day_and_a_week_is_the_limit() -> None:
-    frame = _series(21, seed=2)
-    model = ArimaForecaster(timezone="UTC", horizon=12).fit(frame.iloc[: 14 * 24])
-    fc = model.forecast(frame.iloc[14 * 24 :])
+    frame = _series(28, seed=2)
+    model = ArimaForecaster(timezone="UTC", horizon=12).fit(frame.iloc[: 21 * 24])
+    fc = model.forecast(frame.iloc[21 * 24 :])
     assert fc["step"].max() == 12
     assert set(pd.DatetimeIndex(fc["origin"].unique()).hour) == {0, 12}
     with pytest.raises(ValueError, match="at most one week"):
