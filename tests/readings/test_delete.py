@@ -130,7 +130,7 @@ def test_a_trigger_without_enough_readings_is_refused_up_front(client: TestClien
 
 
 def test_the_minimums_match_what_the_models_refuse() -> None:
-    from enms.ml import anomaly, baseline, forecast_arima, forecast_prophet
+    from enms.ml import anomaly, baseline, forecast_base
     from enms.readings.sufficiency import MINIMUMS
 
     assert set(MINIMUMS) == {"baseline", "anomaly", "forecast_arima", "forecast_prophet"}
@@ -139,5 +139,6 @@ def test_the_minimums_match_what_the_models_refuse() -> None:
     calibration = anomaly.AnomalyDetector().calibration_fraction
     assert MINIMUMS["anomaly"].readings == anomaly.MIN_CALIBRATION / calibration
     assert MINIMUMS["anomaly"].days == pytest.approx(14 / (1 - calibration))
-    assert MINIMUMS["forecast_arima"].days == forecast_arima.MIN_HISTORY.days
-    assert MINIMUMS["forecast_prophet"].days == forecast_prophet.MIN_HISTORY.days
+    history = forecast_base.MIN_FIT + forecast_base.MIN_VALIDATION
+    assert MINIMUMS["forecast_arima"].days == history.days
+    assert MINIMUMS["forecast_prophet"].days == history.days

@@ -26,14 +26,15 @@ class Minimum:
 
 #: baseline: ``MIN_ROWS`` readings over ``min_days``; anomaly: a calibration tail
 #: (``calibration_fraction`` of the fit) of ``MIN_CALIBRATION`` readings, and its internal
-#: baseline's 14 days in the rest; forecasters: ``MIN_HISTORY`` (two of every weekday).
+#: baseline's 14 days in the rest; forecasters: ``MIN_FIT + MIN_VALIDATION`` of
+#: :mod:`enms.ml.forecast_base` (two weeks to fit weekly seasonality, one to choose the model).
 MINIMUMS: dict[str, Minimum] = {
     "baseline": Minimum(30, 14.0, "30 readings over 14 days"),
     "anomaly": Minimum(
         200, 14.0 / 0.75, "a 50-reading calibration tail and 14 days for its internal baseline"
     ),
-    "forecast_arima": Minimum(2, 14.0, "14 days to learn weekly seasonality"),
-    "forecast_prophet": Minimum(2, 14.0, "14 days to learn weekly seasonality"),
+    "forecast_arima": Minimum(2, 21.0, "14 days to learn weekly seasonality and 7 to validate"),
+    "forecast_prophet": Minimum(2, 21.0, "14 days to learn weekly seasonality and 7 to validate"),
 }
 
 
