@@ -90,8 +90,8 @@ def matched_reference(
             low, high = np.quantile(temp, [0.05, 0.95])
             low, high = float(low) - band_margin, float(high) + band_margin
             ref_temp = reference[temperature].to_numpy(dtype=float)
-            weekend_now = set((cur_time.dayofweek >= 5).tolist())
-            mode = np.isin(ref_time.dayofweek >= 5, list(weekend_now))
+            weekend_now = set((cur_time.day_of_week >= 5).tolist())
+            mode = np.isin(ref_time.day_of_week >= 5, list(weekend_now))
             keep = (ref_temp >= low) & (ref_temp <= high) & mode
             if keep.sum() >= min_rows:
                 days = "/".join(sorted("weekend" if w else "working day" for w in weekend_now))
