@@ -10,7 +10,7 @@ and driver columns and record what it answers.
 * :mod:`enms.drift.variance_cusum` — :class:`VarianceCusum`, a CUSUM of the variance
   likelihood ratio (variance increases and decreases).
 * :mod:`enms.drift.two_sample` — KS, normalised Wasserstein and PSI per column, chosen by
-  sample size, and the dataset-level verdict.
+  sample size; :mod:`enms.drift.dataset` — the dataset-level verdict over driver columns.
 * :mod:`enms.drift.reference` — season / operating-mode matched reference rows.
 * :mod:`enms.drift.score` — the documented ``drift_score`` in [0, 1].
 * :mod:`enms.drift.synthetic` — seeded residual streams and a vectorised runner used by the
