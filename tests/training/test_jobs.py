@@ -15,7 +15,7 @@ from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
-from enms.training import service
+from enms.training import lifecycle, service
 from enms.training.runner import RunContext, run_job
 from enms.training.schemas import TriggerResult
 
@@ -230,16 +230,18 @@ def test_too_little_data_fails_with_the_models_reason(
 def test_recovery_requeues_a_silent_job_once_then_fails_it(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
-    settings = TrainingSettings(stale_after_seconds=60, max_attempts=2)
+    settings = TrainingSettings(lease_seconds=60, max_attempts=2)
     job_id = _trigger(session_factory, clock, machine_id).training_job_id
     assert job_id is not None
     requeued: list[int] = []
     for attempt in (1, 2):
         with session_scope(session_factory, write=True) as session:
-            assert service.claim(session=session, job_id=job_id, worker=f"w{attempt}", clock=clock)
+            assert lifecycle.claim(
+                session=session, job_id=job_id, worker=f"w{attempt}", clock=clock, lease_seconds=60
+            )
         clock.advance(timedelta(seconds=61))  # the worker died: no heartbeat for 61 s
         with session_scope(session_factory, write=True) as session:
-            done = service.recover(
+            done = lifecycle.recover(
                 session=session, settings=settings, clock=clock, enqueue=requeued.append
             )
         if attempt == 1:
@@ -251,14 +253,14 @@ def test_recovery_requeues_a_silent_job_once_then_fails_it(
     status, error = _status(session_factory, job_id)
     assert status == "failed"
     assert error is not None
-    assert "stopped responding" in error
+    assert "lost its lease" in error
     assert "attempt 2 of 2" in error
 
 
 def test_a_worker_presumed_dead_cannot_register_after_another_took_over(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
-    settings = TrainingSettings(stale_after_seconds=60)
+    settings = TrainingSettings(lease_seconds=60)
     job_id = _trigger(session_factory, clock, machine_id).training_job_id
     assert job_id is not None
     outcomes: dict[str, str] = {}
@@ -269,7 +271,7 @@ def test_a_worker_presumed_dead_cannot_register_after_another_took_over(
         # Worker A stalls past the stale limit: recovery requeues its job, worker B runs it.
         clock.advance(timedelta(seconds=61))
         with session_scope(session_factory, write=True) as session:
-            assert service.recover(
+            assert lifecycle.recover(
                 session=session, settings=settings, clock=clock, enqueue=lambda _i: None
             ).requeued == [jid]
         second = RunContext(
@@ -300,11 +302,11 @@ def test_a_lost_job_that_was_asked_to_cancel_ends_cancelled(
     job_id = _trigger(session_factory, clock, machine_id).training_job_id
     assert job_id is not None
     with session_scope(session_factory, write=True) as session:
-        service.claim(session=session, job_id=job_id, worker="w1", clock=clock)
+        lifecycle.claim(session=session, job_id=job_id, worker="w1", clock=clock)
         service.cancel(session=session, job_id=job_id, clock=clock)
     clock.advance(timedelta(minutes=5))
     with session_scope(session_factory, write=True) as session:
-        done = service.recover(
+        done = lifecycle.recover(
             session=session, settings=TrainingSettings(), clock=clock, enqueue=lambda _i: None
         )
     assert (done.cancelled, done.requeued) == ([job_id], [])
