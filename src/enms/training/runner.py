@@ -51,6 +51,8 @@ StageHook = Callable[[int, str], None]
 ChildHook = Callable[[int, int], None]
 #: Kept for callers of the contract's name (the report merged into ``metrics_in_sample``).
 _model_report = model_report
+#: How often a supervising worker reads its job's row for a cancel request.
+CANCEL_POLL_SECONDS = 1.0
 
 
 def consumer_id() -> str:
@@ -254,9 +256,15 @@ class _Supervisor:
     def _watch(self, proc: BaseProcess, conn: Connection) -> FitResult:
         beat_every = self._ctx.settings.heartbeat_seconds
         next_beat = time.monotonic() + beat_every
+        next_look = time.monotonic() + CANCEL_POLL_SECONDS
         while True:
             self._check_stop()
-            wait = max(min(next_beat - time.monotonic(), 0.5), 0.0)
+            if time.monotonic() >= next_look:
+                # A read, not a write: a cancel stops the fit within about a second even
+                # with a long heartbeat period.
+                _look(self._ctx, self._run)
+                next_look = time.monotonic() + CANCEL_POLL_SECONDS
+            wait = max(min(next_beat - time.monotonic(), next_look - time.monotonic(), 0.5), 0.0)
             if conn.poll(wait):
                 try:
                     message = conn.recv()
@@ -295,6 +303,20 @@ class _Supervisor:
                 )
 
 
+def _look(ctx: RunContext, run: _Run) -> None:
+    with session_scope(ctx.factory) as session:
+        state = lifecycle.state(session=session, job_id=run.job_id)
+    _act_on(state, run, None)
+
+
+def _act_on(state: lifecycle.JobState, run: _Run, stage: str | None) -> None:
+    if not state.held_by(run.worker):
+        raise _Stop(None, f"job is {state.status} (held by {state.worker})")
+    if state.cancel_requested:
+        during = f" during {stage}" if stage else ""
+        raise _Stop("cancelled", f"cancelled{during}; the fit was stopped, nothing was registered")
+
+
 def _progress(ctx: RunContext, run: _Run, stage: str | None, percent: float | None) -> None:
     """Renew the lease (recording a stage), then act on what the job's row says."""
     if stage is not None and ctx.on_stage is not None:
@@ -311,11 +333,7 @@ def _progress(ctx: RunContext, run: _Run, stage: str | None, percent: float | No
             stage=stage,
             percent=percent,
         )
-    if not state.held_by(run.worker):
-        raise _Stop(None, f"job is {state.status} (held by {state.worker})")
-    if state.cancel_requested:
-        during = f" during {stage}" if stage else ""
-        raise _Stop("cancelled", f"cancelled{during}; the fit was stopped, nothing was registered")
+    _act_on(state, run, stage)
 
 
 def _context() -> ForkServerContext | SpawnContext:
