@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -83,7 +82,7 @@ class _Job:
 
 
 @pytest.fixture
-def prophet_job(session_factory: SessionFactory, clock: FrozenClock) -> Iterator[int]:
+def prophet_job(session_factory: SessionFactory, clock: FrozenClock) -> int:
     with session_scope(session_factory, write=True) as session:
         machine = import_demo_machine(session, clock, days=365, freq="15min")
         result = service.trigger(
@@ -99,7 +98,7 @@ def prophet_job(session_factory: SessionFactory, clock: FrozenClock) -> Iterator
             enqueue=lambda _i: None,
         )
     assert result.training_job_id is not None
-    yield result.training_job_id
+    return result.training_job_id
 
 
 def _assert_stopped(factory: SessionFactory, job: _Job, status: str) -> None:
@@ -119,7 +118,8 @@ def test_cancelling_a_prophet_fit_kills_it_within_five_seconds(
     session_factory: SessionFactory, prophet_job: int
 ) -> None:
     with _Job(session_factory, prophet_job, TrainingSettings()) as job:
-        assert job.child is not None and _alive(job.child)
+        assert job.child is not None
+        assert _alive(job.child)
         time.sleep(0.5)  # let the fit get under way: the cancel arrives mid-fit
         asked = time.monotonic()
         with session_scope(session_factory, write=True) as session:
