@@ -23,7 +23,7 @@ from enms.training.runner import RunContext, run_job
 
 
 def _group_members(pgid: int) -> list[int]:
-    """PIDs whose process group is ``pgid`` (Linux /proc)."""
+    """Living (not zombie) PIDs whose process group is ``pgid`` (Linux /proc)."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -32,7 +32,7 @@ def _group_members(pgid: int) -> list[int]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid:
+        if int(fields[2]) == pgid and fields[0] != "Z":
             out.append(int(entry.name))
     return out
 
@@ -105,6 +105,10 @@ def _assert_stopped(factory: SessionFactory, job: _Job, status: str) -> None:
     assert job.outcome == status
     assert job.child is not None
     assert not _alive(job.child), "the fitting process is still there"
+    # SIGKILL was sent to the whole group; give the kernel a moment to carry it out.
+    deadline = time.monotonic() + 2
+    while _group_members(job.child) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _group_members(job.child) == [], "a process of the fit's group is still there"
     with session_scope(factory) as session:
         row = service.get_job(session=session, job_id=job.job_id)

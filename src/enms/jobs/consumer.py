@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from typing import Any
 
 from huey.consumer import Consumer
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 #: Longest pause between polls of an idle SQLite queue (Huey's default of 10 s would leave a
 #: freshly triggered job waiting that long; Redis storage blocks on the queue instead).
 MAX_POLL_DELAY = 1.0
+
+
+def _warm_up() -> None:
+    from enms.training.runner import warm_up
+
+    threading.Thread(target=warm_up, name="enms-forkserver-warm-up", daemon=True).start()
 
 
 def watchdog_for(rt: Runtime) -> Watchdog:
@@ -86,6 +93,7 @@ def start_in_process(rt: Runtime, *, periodic: bool = True, consume: bool = True
     """Start the watchdog and (``consume``) worker threads with the periodic scheduler."""
     consumer = None
     if consume:
+        _warm_up()
         consumer = _DrainingConsumer(
             rt,
             own_signals=False,
@@ -102,6 +110,7 @@ def start_in_process(rt: Runtime, *, periodic: bool = True, consume: bool = True
 
 def run_worker(rt: Runtime, *, workers: int | None = None) -> None:
     """Block running a consumer (for `enms worker`) until SIGTERM/SIGINT, then drain."""
+    _warm_up()
     watchdog = watchdog_for(rt).start()
     consumer = _DrainingConsumer(
         rt,

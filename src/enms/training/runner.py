@@ -121,6 +121,8 @@ def run_job(job_id: int, ctx: RunContext) -> str:
     if not won:
         return "skipped"
     run = _Run(job_id, worker, ctx.clock.now() + timedelta(minutes=ctx.settings.timeout_minutes))
+    lease = _Lease(run, ctx)
+    lease.start()
     try:
         request, name = _load(run, ctx)
         result = _Supervisor(run, ctx).fit(request)
@@ -130,6 +132,7 @@ def run_job(job_id: int, ctx: RunContext) -> str:
     except _Lost:
         return _settle_lost(ctx, run)
     except _Stop as stop:
+        log.warning("job %s: %s", job_id, stop)
         if stop.status == "pending":
             return _hand_back(ctx, run, str(stop))
         if stop.status is not None:
@@ -142,6 +145,40 @@ def run_job(job_id: int, ctx: RunContext) -> str:
         log.exception("training job %s crashed", job_id)
         _finish(ctx, run, "failed", f"{type(exc).__name__}: {exc}")
         return "failed"
+    finally:
+        lease.stop()
+
+
+class _Lease:
+    """Renews the job's lease every ``heartbeat_seconds`` from claim to end, on its own
+    thread, so loading, starting the fitting process or registering never lets it lapse."""
+
+    def __init__(self, run: _Run, ctx: RunContext) -> None:
+        self._run = run
+        self._ctx = ctx
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{run.job_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        while not self._stopped.wait(self._ctx.settings.heartbeat_seconds):
+            try:
+                with session_scope(self._ctx.factory, write=True) as session:
+                    lifecycle.heartbeat(
+                        session=session,
+                        job_id=self._run.job_id,
+                        worker=self._run.worker,
+                        clock=self._ctx.clock,
+                        lease_seconds=self._ctx.settings.lease_seconds,
+                    )
+            except Exception:  # the next beat retries; the lease covers a few misses
+                log.exception("lease renewal of job %s failed", self._run.job_id)
 
 
 def _load(run: _Run, ctx: RunContext) -> tuple[FitRequest, str]:
@@ -254,18 +291,15 @@ class _Supervisor:
             parent_end.close()
 
     def _watch(self, proc: BaseProcess, conn: Connection) -> FitResult:
-        beat_every = self._ctx.settings.heartbeat_seconds
-        next_beat = time.monotonic() + beat_every
         next_look = time.monotonic() + CANCEL_POLL_SECONDS
         while True:
             self._check_stop()
             if time.monotonic() >= next_look:
-                # A read, not a write: a cancel stops the fit within about a second even
-                # with a long heartbeat period.
+                # A read, not a write (the lease thread writes): a cancel stops the fit
+                # within about a second whatever the heartbeat period.
                 _look(self._ctx, self._run)
                 next_look = time.monotonic() + CANCEL_POLL_SECONDS
-            wait = max(min(next_beat - time.monotonic(), next_look - time.monotonic(), 0.5), 0.0)
-            if conn.poll(wait):
+            if conn.poll(max(min(next_look - time.monotonic(), 0.5), 0.0)):
                 try:
                     message = conn.recv()
                 except EOFError:
@@ -273,7 +307,6 @@ class _Supervisor:
                 kind = message[0]
                 if kind == "stage":
                     _progress(self._ctx, self._run, message[1], message[2])
-                    next_beat = time.monotonic() + beat_every
                 elif kind == "done":
                     result: FitResult = message[1]
                     return result
@@ -284,9 +317,6 @@ class _Supervisor:
                     raise _Stop("failed", message[1])
             elif not proc.is_alive() and not conn.poll(0):
                 raise _Stop("failed", _died(proc))
-            if time.monotonic() >= next_beat:
-                _progress(self._ctx, self._run, None, None)
-                next_beat = time.monotonic() + beat_every
 
     def _check_stop(self) -> None:
         ctx, run = self._ctx, self._run
@@ -317,9 +347,9 @@ def _act_on(state: lifecycle.JobState, run: _Run, stage: str | None) -> None:
         raise _Stop("cancelled", f"cancelled{during}; the fit was stopped, nothing was registered")
 
 
-def _progress(ctx: RunContext, run: _Run, stage: str | None, percent: float | None) -> None:
-    """Renew the lease (recording a stage), then act on what the job's row says."""
-    if stage is not None and ctx.on_stage is not None:
+def _progress(ctx: RunContext, run: _Run, stage: str, percent: float) -> None:
+    """Record a stage (renewing the lease), then act on what the job's row says."""
+    if ctx.on_stage is not None:
         ctx.on_stage(run.job_id, stage)
     if ctx.clock.now() >= run.deadline:
         raise _Stop("timed_out", _timeout_message(ctx.settings))
@@ -334,6 +364,16 @@ def _progress(ctx: RunContext, run: _Run, stage: str | None, percent: float | No
             percent=percent,
         )
     _act_on(state, run, stage)
+
+
+def warm_up() -> None:
+    """Start the fork server now (it imports the model code once), so a consumer's first job
+    does not wait for it."""
+    context = _context()
+    if isinstance(context, ForkServerContext):
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _context() -> ForkServerContext | SpawnContext:
