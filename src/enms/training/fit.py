@@ -128,7 +128,9 @@ def _compare(
         gain = improvement(
             score(candidate, frame, start=start), score(champion, frame, start=start)
         )
-    except ModelError as exc:
+    except (ModelError, ValueError, KeyError) as exc:
+        # ModelError covers MissingColumns (a driver it needs is gone); ValueError and
+        # KeyError are what older model code raises for the same condition.
         return None, base | {
             "status": "not_comparable",
             "reason": f"the champion cannot be scored on these readings: {exc}",
@@ -144,8 +146,8 @@ def child_main(request: FitRequest, conn: Connection) -> None:
     os.setsid()
     threading.Thread(target=_exit_with_parent, args=(conn,), daemon=True).start()
     try:
-        _limit_memory(request.memory_mb)
         _one_thread_per_fit()
+        _limit_memory(request.memory_mb)
         result = fit_validate_refit(request, lambda stage, pct: conn.send(("stage", stage, pct)))
         conn.send(("done", result))
     except MemoryError:
