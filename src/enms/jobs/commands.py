@@ -13,7 +13,6 @@ import logging
 import click
 
 from enms.core.cli_context import AppContext, pass_app, progress
-from enms.jobs.runtime import Runtime, RuntimeBuilder, builder_from_click
 
 
 @click.command("worker")
@@ -27,7 +26,7 @@ from enms.jobs.runtime import Runtime, RuntimeBuilder, builder_from_click
 def worker(app: AppContext, workers: int | None) -> None:
     """Run background jobs (training, periodic jobs) from the queue until stopped."""
     from enms.jobs.consumer import run_worker
-    from enms.jobs.runtime import describe
+    from enms.jobs.runtime import Runtime, RuntimeBuilder, builder_from_click, describe
 
     logging.basicConfig(
         level=app.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -166,6 +166,10 @@ def child_main(request: FitRequest, conn: Connection) -> None:
         conn.close()
 
 
+def noop() -> None:
+    """The body of the warm-up child that makes the fork server load this module."""
+
+
 def _exit_with_parent(conn: Connection) -> None:
     with contextlib.suppress(EOFError, OSError):
         conn.recv()  # the parent sends nothing: this returns when its end closes
