@@ -87,7 +87,7 @@ def test_killed_worker_job_is_requeued_and_completes_once(
 
     with running(["worker"], env, tmp_path / "worker-a.log") as first:
         _poll(
-            lambda: _job(session_factory, job_id).progress_stage == "fitting",
+            lambda: _job(session_factory, job_id).progress_stage in ("fitting", "validating"),
             60,
             "the first worker to start fitting",
         )
@@ -163,7 +163,7 @@ def test_killed_server_job_is_recovered_when_the_server_starts_again(
         assert response.status_code == 202, response.text
         job_id = response.json()["training_job_id"]
         _poll(
-            lambda: _job(session_factory, job_id).progress_stage == "fitting",
+            lambda: _job(session_factory, job_id).progress_stage in ("fitting", "validating"),
             60,
             "the server's worker thread to start fitting",
         )

@@ -91,8 +91,8 @@ def claim(
         lease_expires_at=now + timedelta(seconds=lease_seconds),
         attempts=job.attempts + 1,
         worker=worker,
-        progress_stage="queued",
-        progress_percent=0.0,
+        progress_stage="loading data",
+        progress_percent=5.0,
         error_message=None,
         attempt_history=_open_attempt(job, worker, now),
     )

@@ -54,6 +54,8 @@ ChildHook = Callable[[int, int], None]
 _model_report = model_report
 #: How often a supervising worker reads its job's row for a cancel request.
 CANCEL_POLL_SECONDS = 1.0
+#: Least time between two progress writes of one job (stages in between are only read).
+PROGRESS_WRITE_SECONDS = 1.0
 
 
 def consumer_id() -> str:
@@ -94,13 +96,15 @@ class _Lost(Exception):
     """The job was cancelled, timed out or handed to another worker while registering."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Run:
     """One attempt at a job: which job, which worker holds it, when it must be done."""
 
     job_id: int
     worker: str
     deadline: datetime
+    #: When the job's row was last written by this attempt (monotonic clock).
+    written_at: float = field(default_factory=time.monotonic)
 
 
 def run_job(job_id: int, ctx: RunContext) -> str:
@@ -361,11 +365,19 @@ def _act_on(state: lifecycle.JobState, run: _Run, stage: str | None) -> None:
 
 
 def _progress(ctx: RunContext, run: _Run, stage: str, percent: float) -> None:
-    """Record a stage (renewing the lease), then act on what the job's row says."""
+    """Record a stage (renewing the lease), then act on what the job's row says.
+
+    A stage reached within :data:`PROGRESS_WRITE_SECONDS` of the last write is only read
+    back, not written: a quick job then costs two writes (claim, registration), so parallel
+    workers do not queue for the database's write lock (SQLite) between short fits."""
     if ctx.on_stage is not None:
         ctx.on_stage(run.job_id, stage)
     if ctx.clock.now() >= run.deadline:
         raise _Stop("timed_out", _timeout_message(ctx.settings))
+    if time.monotonic() - run.written_at < PROGRESS_WRITE_SECONDS:
+        _look(ctx, run)
+        return
+    run.written_at = time.monotonic()
     with session_scope(ctx.factory, write=True) as session:
         state = lifecycle.heartbeat(
             session=session,
