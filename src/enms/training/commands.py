@@ -210,6 +210,13 @@ def _job_detail(job: JobRead) -> str:
     ]
     if job.performance_improvement is not None:
         lines.append(f"  improvement over the champion: {job.performance_improvement:+.1f} %")
+    for a in job.attempt_history:
+        ended = f"{a.ended_at:%Y-%m-%d %H:%M:%S}" if a.ended_at else "…"
+        why = f": {a.error}" if a.error else ""
+        lines.append(
+            f"  attempt {a.attempt} on {a.worker}: {a.started_at:%Y-%m-%d %H:%M:%S} .. {ended} "
+            f"{a.outcome or 'running'}{why}"
+        )
     return "\n".join(lines)
 
 
