@@ -32,7 +32,8 @@ from enms.readings import service as readings
 from enms.readings.schemas import MachineCreate
 from enms.training import service as training
 from enms.training.models import TrainingJob
-from enms.training.runner import RunContext, run_job, warm_up
+from enms.training.process import warm_up
+from enms.training.runner import RunContext, run_job
 
 NAME = "job_throughput"
 WORKERS = 2

@@ -27,7 +27,7 @@ MAX_POLL_DELAY = 1.0
 
 
 def _warm_up() -> None:
-    from enms.training.runner import warm_up
+    from enms.training.process import warm_up
 
     threading.Thread(target=warm_up, name="enms-forkserver-warm-up", daemon=True).start()
 

@@ -14,22 +14,15 @@ killed job never leaves a version behind.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing
 import os
 import secrets
-import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext, SpawnContext
-from multiprocessing.process import BaseProcess
 
 import pandas as pd
 
@@ -43,9 +36,10 @@ from enms.readings import service as readings
 from enms.registry import artifacts
 from enms.registry import service as registry
 from enms.training import lifecycle
-from enms.training.fit import FitRequest, FitResult, child_main, interval, model_report, noop
+from enms.training.fit import FitRequest, FitResult, interval, model_report
 from enms.training.models import TrainingJob
 from enms.training.params import build_params
+from enms.training.process import FitProcess, FitProcessDied
 
 log = logging.getLogger(__name__)
 StageHook = Callable[[int, str], None]
@@ -280,7 +274,7 @@ def _register(run: _Run, ctx: RunContext, request: FitRequest, result: FitResult
 
 
 class _Supervisor:
-    """Starts the fitting process and watches it: lease renewals, stages, stop conditions."""
+    """Starts the fitting process and watches it: stages, cancel requests, stop conditions."""
 
     def __init__(self, run: _Run, ctx: RunContext) -> None:
         self._run = run
@@ -288,26 +282,18 @@ class _Supervisor:
         self._drain_started: float | None = None
 
     def fit(self, request: FitRequest) -> FitResult:
-        """The child's result, or :class:`_Stop` / the model's error."""
-        mp = _context()
-        parent_end, child_end = mp.Pipe(duplex=True)
-        proc = mp.Process(
-            target=child_main, args=(request, child_end), name=f"enms-fit-{self._run.job_id}"
-        )
-        proc.daemon = True
-        proc.start()
-        child_end.close()
+        """The child's result, or :class:`_Stop`; the child is gone when this returns."""
+        child = FitProcess(request)
         if self._ctx.on_child is not None:
-            self._ctx.on_child(self._run.job_id, proc.pid or 0)
+            self._ctx.on_child(self._run.job_id, child.pid)
         try:
-            result = self._watch(proc, parent_end)
-            proc.join(2)  # it sent its result and is exiting
+            result = self._watch(child)
+            child.finished()
             return result
         finally:
-            stop_process(proc, self._ctx.settings.kill_after_seconds)
-            parent_end.close()
+            child.stop(self._ctx.settings.kill_after_seconds)
 
-    def _watch(self, proc: BaseProcess, conn: Connection) -> FitResult:
+    def _watch(self, child: FitProcess) -> FitResult:
         next_look = time.monotonic() + CANCEL_POLL_SECONDS
         while True:
             self._check_stop()
@@ -316,24 +302,23 @@ class _Supervisor:
                 # within about a second whatever the heartbeat period.
                 _look(self._ctx, self._run)
                 next_look = time.monotonic() + CANCEL_POLL_SECONDS
-            if conn.poll(max(min(next_look - time.monotonic(), 0.5), 0.0)):
-                try:
-                    message = conn.recv()
-                except EOFError:
-                    raise _Stop("failed", _died(proc)) from None
-                kind = message[0]
-                if kind == "stage":
-                    _progress(self._ctx, self._run, message[1], message[2])
-                elif kind == "done":
-                    result: FitResult = message[1]
-                    return result
-                elif kind == "crash":
-                    log.error("job %s: the fit crashed: %s", self._run.job_id, message[1])
-                    raise _Stop("failed", message[1].split("\n", 1)[0])
-                else:
-                    raise _Stop("failed", message[1])
-            elif not proc.is_alive() and not conn.poll(0):
-                raise _Stop("failed", _died(proc))
+            try:
+                message = child.receive(min(next_look - time.monotonic(), 0.5))
+            except FitProcessDied as exc:
+                raise _Stop("failed", str(exc)) from None
+            if message is None:
+                continue
+            kind = message[0]
+            if kind == "stage":
+                _progress(self._ctx, self._run, message[1], message[2])
+            elif kind == "done":
+                result: FitResult = message[1]
+                return result
+            elif kind == "crash":
+                log.error("job %s: the fit crashed: %s", self._run.job_id, message[1])
+                raise _Stop("failed", message[1].split("\n", 1)[0])
+            else:
+                raise _Stop("failed", message[1])
 
     def _check_stop(self) -> None:
         ctx, run = self._ctx, self._run
@@ -389,70 +374,6 @@ def _progress(ctx: RunContext, run: _Run, stage: str, percent: float) -> None:
             percent=percent,
         )
     _act_on(state, run, stage)
-
-
-def warm_up() -> None:
-    """Start the fork server now and wait until it has imported the model code (by running
-    one empty child), so a consumer's first job does not wait for it."""
-    started = time.perf_counter()
-    context = _context()
-    proc = context.Process(target=noop, name="enms-fit-warm-up", daemon=True)
-    proc.start()
-    proc.join(300)
-    log.info("fork server for fits ready in %.1f s", time.perf_counter() - started)
-
-
-def _context() -> ForkServerContext | SpawnContext:
-    # forkserver: children fork from a clean server process that imported the model code
-    # once (fast starts, no copied threads or locks of the worker); spawn where unavailable.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        multiprocessing.set_forkserver_preload(_preload())
-        forkserver = multiprocessing.get_context("forkserver")
-        assert isinstance(forkserver, ForkServerContext)
-        return forkserver
-    spawn = multiprocessing.get_context("spawn")
-    assert isinstance(spawn, SpawnContext)
-    return spawn
-
-
-def _preload() -> list[str]:
-    """Modules the fork server imports once: the fit code and every enms module this process
-    has loaded. A child re-runs the main module's top level (multiprocessing's rule); with
-    its imports already loaded that is instant instead of importing the CLI for every job."""
-    main = sys.modules.get("__main__")
-    main_name = getattr(getattr(main, "__spec__", None), "name", None)
-    loaded = sorted(n for n in list(sys.modules) if n.startswith("enms.") and n != main_name)
-    return ["enms.training.fit", *loaded]
-
-
-def stop_process(proc: BaseProcess, kill_after: float) -> None:
-    """Terminate ``proc`` and its process group (SIGTERM, then SIGKILL); return once gone."""
-    if proc.pid is None:
-        return
-    if proc.is_alive():
-        _signal_group(proc.pid, signal.SIGTERM)
-        proc.join(kill_after)
-    if proc.is_alive():
-        _signal_group(proc.pid, signal.SIGKILL)
-        proc.join()
-    # Whatever the fit started (Prophet's Stan binary) shares its process group.
-    _signal_group(proc.pid, signal.SIGKILL)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        # No group yet (the child had not called setsid) or already gone: the process itself.
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-
-
-def _died(proc: BaseProcess) -> str:
-    proc.join(1)
-    code = proc.exitcode
-    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-    return f"the fitting process ended without a result ({how}); nothing was registered"
 
 
 def _finish(ctx: RunContext, run: _Run, status: str, error: str | None) -> None:
