@@ -23,7 +23,7 @@ from enms.jobs.watchdog import Watchdog
 log = logging.getLogger(__name__)
 #: Longest pause between polls of an idle SQLite queue (Huey's default of 10 s would leave a
 #: freshly triggered job waiting that long; Redis storage blocks on the queue instead).
-MAX_POLL_DELAY = 1.0
+MAX_POLL_DELAY = 0.25
 
 
 def _warm_up() -> None:
