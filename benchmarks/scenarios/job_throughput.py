@@ -3,10 +3,12 @@
 Runs N real baseline jobs (one hourly machine-year each, on SQLite) through the embedded
 Huey queue consumed by 2 `enms worker` processes, and, as the same-run reference, N other
 machines' identical jobs run one after another in the calling process without the queue
-(``run_job`` in a loop — each fit in its child process, like every job). Both sides train
-first versions (no champion to compare with), so they do the same work; the ratio shows what
-the queue, its bookkeeping (claims, leases, progress, registration) and two parallel worker
-processes gain or cost. Target (issue 8): at least 1.6× inline sequential.
+(``run_job`` in a loop — each fit in its child process, like every job). In each round both
+sides train the same version number of equal machines, so they do the same work; the ratio
+shows what the queue, its bookkeeping (claims, leases, progress, registration) and two
+parallel worker processes gain or cost. Target (issue 8): at least 1.6× inline sequential.
+A second row measures, in the same rounds, the speed-up 2 processes of pure arithmetic get on
+this machine at that moment: on a shared machine it bounds what any 2-process queue reaches.
 """
 
 from __future__ import annotations
@@ -129,6 +131,30 @@ def _start_workers(url: str, data_dir: Path, logs: Path) -> list[subprocess.Pope
     return procs
 
 
+def _spin(_: int) -> int:
+    total = 0
+    for i in range(3_000_000):
+        total += i
+    return total
+
+
+def _cpu_ceiling() -> tuple[float, float]:
+    """Seconds for 4 units of pure arithmetic one after another, and on 2 processes: what
+    parallel speed-up this (possibly shared) machine offers right now."""
+    import multiprocessing
+
+    started = time.perf_counter()
+    for i in range(4):
+        _spin(i)
+    sequential = time.perf_counter() - started
+    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+        pool.map(_spin, range(2))  # start-up outside the timing
+        started = time.perf_counter()
+        pool.map(_spin, range(4), chunksize=1)
+        parallel = time.perf_counter() - started
+    return sequential, parallel
+
+
 def run(*, quick: bool) -> list[Row]:
     """Time ``40`` (quick: 8) baseline jobs through the queue and inline, in 3 (quick: 1)
     interleaved rounds; the row reports the round with the median ratio.
@@ -166,6 +192,7 @@ def run(*, quick: bool) -> list[Row]:
             return time.perf_counter() - started
 
         results: list[tuple[float, float]] = []
+        ceilings: list[tuple[float, float]] = []
         try:
             for i in range(rounds):
                 if i % 2 == 0:
@@ -173,6 +200,7 @@ def run(*, quick: bool) -> list[Row]:
                 else:
                     q = queued()
                     results.append((inline(), q))
+                ceilings.append(_cpu_ceiling())
         finally:
             for proc in workers:
                 proc.terminate()
@@ -185,7 +213,18 @@ def run(*, quick: bool) -> list[Row]:
     ratios = sorted(results, key=lambda r: r[0] / r[1])
     inline_s, queued_s = ratios[len(ratios) // 2]
     every = ", ".join(f"{i / q:.2f}" for i, q in results)
+    ceiling = sorted(ceilings, key=lambda c: c[0] / c[1])[len(ceilings) // 2]
     return [
+        Row(
+            NAME,
+            f"machine ceiling: pure arithmetic on {WORKERS} processes",
+            4 / ceiling[1],
+            "units/s",
+            "sequential",
+            4 / ceiling[0],
+            note="the parallel speed-up the (shared) machine offered during the rounds: "
+            + ", ".join(f"{s / p:.2f}" for s, p in ceilings),
+        ),
         Row(
             NAME,
             f"baseline jobs, {WORKERS} `enms worker` processes, {n} machine-years",
@@ -195,5 +234,5 @@ def run(*, quick: bool) -> list[Row]:
             60 * n / inline_s,
             target=1.6,
             note=f"SQLite, hourly machine-year per job; ratio per round: {every} (median shown)",
-        )
+        ),
     ]
