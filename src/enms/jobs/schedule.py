@@ -99,7 +99,7 @@ def next_run(job: PeriodicJob, after: datetime) -> datetime:
     """
     start = after.astimezone(UTC).replace(second=0, microsecond=0)
     found: datetime = croniter(job.cron, start).get_next(datetime)
-    return found.astimezone(UTC)
+    return found.astimezone(UTC).replace(fold=0)
 
 
 def latest_slot(cron: str, now: datetime) -> datetime:
@@ -113,7 +113,7 @@ def latest_slot(cron: str, now: datetime) -> datetime:
     """
     start = now.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
     found: datetime = croniter(cron, start).get_prev(datetime)
-    return found.astimezone(UTC)
+    return found.astimezone(UTC).replace(fold=0)
 
 
 def close_crashed(session: Session, *, name: str, before: datetime, now: datetime) -> list[int]:
