@@ -234,7 +234,8 @@ def run(*, quick: bool) -> list[Row]:
             "jobs/min",
             "inline sequential",
             60 * n / inline_s,
-            target=1.6,
+            # 8 jobs in one round are a smoke run: start-up latency dominates, no target.
+            target=None if quick else 1.6,
             note=f"SQLite, hourly machine-year per job; ratio per round: {every} (median shown)",
         ),
     ]
