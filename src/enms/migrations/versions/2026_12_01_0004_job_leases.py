@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0002"  # integrator: "0003" (see report)
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
