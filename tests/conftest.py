@@ -21,12 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from enms.api.app import create_app
+from enms.bootstrap import full_metadata
 from enms.core import schema
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
 from enms.core.secrets import InstanceSecret
-from enms.core.tables import full_metadata
 
 POSTGRES_URL = os.environ.get(
     "ENMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

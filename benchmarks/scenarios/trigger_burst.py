@@ -50,6 +50,7 @@ from enms.demo.generator import generate_plant
 from enms.readings import parsing
 from enms.readings import service as readings
 from enms.readings.schemas import MachineCreate
+from enms.training import lifecycle
 from enms.training import service as training
 from enms.training.models import TrainingJob
 
@@ -110,7 +111,7 @@ def start_running_job(factory: SessionFactory, machine_id: int, worker: str) -> 
         )
     assert job.training_job_id is not None
     with session_scope(factory, write=True) as session:
-        claimed = training.claim(
+        claimed = lifecycle.claim(
             session=session, job_id=job.training_job_id, worker=worker, clock=SystemClock()
         )
         assert claimed
@@ -134,13 +135,13 @@ class Heartbeats:
         while not self._stop.is_set():
             try:
                 with session_scope(factory, write=True) as session:
-                    training.progress(
+                    lifecycle.heartbeat(
                         session=session,
                         job_id=job_id,
                         worker=worker,
+                        clock=SystemClock(),
                         stage="fitting",
                         percent=percent,
-                        clock=SystemClock(),
                     )
                 self._beats[index] += 1
                 percent = 20.0 + (self._beats[index] % 30)

@@ -17,7 +17,14 @@ from enms.evaluation.commands import evaluate
 from enms.jobs.commands import worker
 from enms.readings.commands import export_group, import_group, machines_group, readings_group
 from enms.registry.commands import models_group
-from enms.training.commands import jobs_group, train
+from enms.training.commands import RUNTIME_KEY, jobs_group, train
+
+
+def _build_runtime(app: AppContext) -> Any:
+    """The bootstrap's runtime for this invocation (imported on use: `enms --help` stays quick)."""
+    from enms.bootstrap import runtime_for
+
+    return runtime_for(app)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +39,8 @@ def cli(ctx: click.Context, database_url: str | None) -> None:
     if database_url:
         overrides["database_url"] = database_url
     ctx.obj = AppContext(overrides=overrides)
+    # Commands that enqueue get their runtime from here, not from a module-level global.
+    ctx.meta[RUNTIME_KEY] = _build_runtime
 
 
 for command in (

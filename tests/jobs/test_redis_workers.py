@@ -7,15 +7,12 @@ Skips without Redis or PostgreSQL unless CI makes them mandatory
 
 from __future__ import annotations
 
-import os
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import func, select
 from tests.conftest import create_scratch_postgres, drop_scratch_postgres
 from tests.factories import import_demo_machine
@@ -27,23 +24,7 @@ from enms.core.db import create_db_engine, create_session_factory, session_scope
 from enms.registry.models import ModelVersion
 from enms.training.models import TrainingJob
 
-REDIS_URL = os.environ.get("ENMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis database emptied before and after the test."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("ENMS_TEST_REQUIRE_REDIS") == "1":
-            pytest.fail(f"Redis is required (ENMS_TEST_REQUIRE_REDIS=1) but: {exc}")
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
 
 
 def _free_port() -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.factories import import_demo_machine
 
 from enms.core.clock import FrozenClock
@@ -15,6 +17,7 @@ from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidInput
 from enms.core.timewindow import Window
 from enms.jobs import schedule
+from enms.jobs.models import SchedulerRun
 from enms.training import service
 from enms.training import tasks as training_tasks
 from enms.training.runner import RunContext, run_job
@@ -131,12 +134,56 @@ def test_baseline_retrain_retrains_only_old_champions(
 
 
 def test_copies_of_a_tick_run_late_share_its_slot() -> None:
-    matches = schedule.cron_matcher("15 * * * *")
+    matches = "15 * * * *"
     # Two workers each enqueued the 12:15 tick; one ran it at 12:15:30, the other at 12:17.
     early = schedule.latest_slot(matches, datetime(2026, 1, 15, 12, 15, 30, tzinfo=UTC))
     late = schedule.latest_slot(matches, datetime(2026, 1, 15, 12, 17, 2, tzinfo=UTC))
     assert early == late == datetime(2026, 1, 15, 12, 15, tzinfo=UTC)
-    weekly = schedule.cron_matcher("0 2 * * 0")
+    weekly = "0 2 * * 0"
     assert schedule.latest_slot(weekly, datetime(2026, 1, 15, 12, 0, tzinfo=UTC)) == datetime(
         2026, 1, 11, 2, 0, tzinfo=UTC
     )
+
+
+def test_next_run_is_computed_not_scanned() -> None:
+    # A yearly schedule: minute scanning would walk ~500k minutes; croniter jumps there.
+    job = schedule.PeriodicJob("yearly", "0 0 29 2 *", "")  # only on 29 February
+    started = time.perf_counter()
+    found = schedule.next_run(job, datetime(2026, 3, 1, tzinfo=UTC))
+    assert found == datetime(2028, 2, 29, 0, 0, tzinfo=UTC)
+    assert time.perf_counter() - started < 0.05
+
+
+def test_a_crashed_run_is_closed_as_failed_at_the_next_tick(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    first = datetime(2026, 1, 15, 11, 15, tzinfo=UTC)
+    with session_scope(session_factory, write=True) as session:
+        # The worker running the 11:15 tick died: its row says "running" for ever.
+        session.add(
+            SchedulerRun(
+                job_name="training_cleanup",
+                tick=first,
+                trigger="schedule",
+                status="running",
+                started_at=first,
+            )
+        )
+    run = schedule.run_once(
+        factory=session_factory,
+        clock=clock,
+        name="training_cleanup",
+        tick=first + timedelta(hours=1),
+        trigger="schedule",
+        body=lambda: {"ok": True},
+    )
+    assert run is not None
+    assert run.status == "completed"
+    with session_scope(session_factory) as session:
+        rows = session.scalars(select(SchedulerRun).order_by(SchedulerRun.tick)).all()
+        assert [(r.status, r.tick) for r in rows] == [
+            ("failed", first),
+            ("completed", first + timedelta(hours=1)),
+        ]
+        assert "did not finish" in (rows[0].error or "")
+        assert rows[0].finished_at == clock.now()

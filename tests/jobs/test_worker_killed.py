@@ -1,4 +1,5 @@
-"""SIGKILL a real `enms worker` in the middle of a fit: the job is requeued, then completes.
+"""SIGKILL a real `enms worker` (or `enms serve`) in the middle of a fit: once its lease has
+expired the job is requeued, then completes exactly once.
 
 Both dialects; the queue is the embedded SQLite one shared through the data directory.
 """
@@ -20,13 +21,12 @@ from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
 from enms.jobs.runtime import create_runtime
-from enms.jobs.tasks import enqueue_training_on
 from enms.registry.models import ModelVersion
 from enms.training import service
 from enms.training.models import TrainingJob
 
 HEARTBEAT = "0.5"
-STALE_AFTER = 3.0
+LEASE = 3.0
 
 
 def _poll(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -64,7 +64,8 @@ def test_killed_worker_job_is_requeued_and_completes_once(
         migrated_url,
         data_dir,
         ENMS_TRAINING__HEARTBEAT_SECONDS=HEARTBEAT,
-        ENMS_TRAINING__STALE_AFTER_SECONDS=str(STALE_AFTER),
+        ENMS_TRAINING__LEASE_SECONDS=str(LEASE),
+        ENMS_QUEUE__WATCHDOG_SECONDS="1",
         ENMS_QUEUE__WORKERS="1",
     )
     with session_scope(session_factory, write=True) as session:
@@ -79,14 +80,14 @@ def test_killed_worker_job_is_requeued_and_completes_once(
             window=Window(None, None),
             hyperparameters={"n_estimators": 2000},
             clock=SystemClock(),
-            enqueue=enqueue_training_on(runtime.huey),
+            enqueue=runtime.enqueue_training,
         )
     job_id = result.training_job_id
     assert job_id is not None
 
     with running(["worker"], env, tmp_path / "worker-a.log") as first:
         _poll(
-            lambda: _job(session_factory, job_id).progress_stage == "fitting",
+            lambda: _job(session_factory, job_id).progress_stage in ("fitting", "validating"),
             60,
             "the first worker to start fitting",
         )
@@ -95,18 +96,18 @@ def test_killed_worker_job_is_requeued_and_completes_once(
     job = _job(session_factory, job_id)
     assert job.training_status == "running"  # nobody has noticed yet
     assert job.attempts == 1
-    # Let the dead worker's heartbeat go stale, then start another worker: its start-up
-    # recovery requeues the job and runs it.
+    # Let the dead worker's lease expire, then start another worker: its watchdog's first
+    # sweep (start-up recovery) requeues the job and runs it.
     _poll(
         lambda: (
             (
                 SystemClock().now()
                 - (_job(session_factory, job_id).heartbeat_at or SystemClock().now())
             ).total_seconds()
-            > STALE_AFTER + 0.5
+            > LEASE + 0.5
         ),
         30,
-        "the heartbeat to go stale",
+        "the lease to expire",
     )
     with running(["worker"], env, tmp_path / "worker-b.log"):
         _poll(
@@ -133,7 +134,14 @@ def test_killed_server_job_is_recovered_when_the_server_starts_again(
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock).id
     port = _free_port()
-    env = enms_env(migrated_url, tmp_path / "data", ENMS_QUEUE__WORKERS="1")
+    env = enms_env(
+        migrated_url,
+        tmp_path / "data",
+        ENMS_QUEUE__WORKERS="1",
+        ENMS_TRAINING__HEARTBEAT_SECONDS=HEARTBEAT,
+        ENMS_TRAINING__LEASE_SECONDS=str(LEASE),
+        ENMS_QUEUE__WATCHDOG_SECONDS="1",
+    )
     base = f"http://127.0.0.1:{port}"
 
     def up() -> bool:
@@ -155,15 +163,15 @@ def test_killed_server_job_is_recovered_when_the_server_starts_again(
         assert response.status_code == 202, response.text
         job_id = response.json()["training_job_id"]
         _poll(
-            lambda: _job(session_factory, job_id).progress_stage == "fitting",
+            lambda: _job(session_factory, job_id).progress_stage in ("fitting", "validating"),
             60,
             "the server's worker thread to start fitting",
         )
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
     assert _job(session_factory, job_id).training_status == "running"
-    # Restarted at once: the dead process was on this host, so start-up recovery does not
-    # wait for its heartbeat to go stale.
+    # Restarted at once: the new server's watchdog requeues the job as soon as the dead
+    # server's lease has expired (a few seconds here), not at the hourly cleanup.
     with running(["serve", "--port", str(port)], env, tmp_path / "serve-b.log"):
         _poll(
             lambda: _job(session_factory, job_id).training_status not in ("pending", "running"),

@@ -16,10 +16,10 @@ from tests.conftest import (
     require_postgres,
 )
 
+from enms.bootstrap import full_metadata
 from enms.core import schema
 from enms.core.db import create_db_engine
 from enms.core.errors import SchemaOutOfDate
-from enms.core.tables import full_metadata
 
 TABLES = {
     "machines",

@@ -17,7 +17,7 @@ from enms.core.timewindow import Window
 from enms.readings import service as readings
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
-from enms.training import service
+from enms.training import lifecycle, service
 from enms.training.runner import RunContext, run_job
 from enms.training.schemas import TriggerResult
 
@@ -95,6 +95,61 @@ def test_fifty_concurrent_triggers_create_exactly_one_job(
         assert len(service.list_jobs(session=session)) == 1
 
 
+def test_fifty_triggers_while_the_same_model_is_fitting_all_answer_in_progress(
+    session_factory: SessionFactory, clock: FrozenClock, machine_id: int
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        running = service.trigger(
+            session=session,
+            machine_id=machine_id,
+            model_type="anomaly",
+            trigger_type="manual",
+            reason="long fit",
+            requested_by="test",
+            window=Window(None, None),
+            hyperparameters={"n_estimators": 1500},
+            clock=clock,
+            enqueue=lambda _i: None,
+        ).training_job_id
+    assert running is not None
+    fitting = threading.Event()
+    ctx = RunContext(
+        factory=session_factory,
+        settings=TrainingSettings(),
+        clock=clock,
+        on_stage=lambda _j, stage: fitting.set() if stage == "fitting" else None,
+    )
+    worker = threading.Thread(target=run_job, args=(running, ctx))
+    worker.start()
+    assert fitting.wait(60)
+    results: list[TriggerResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(50)
+
+    def fire() -> None:
+        try:
+            barrier.wait()
+            results.append(_trigger(session_factory, clock, machine_id, model_type="anomaly"))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=fire) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with session_scope(session_factory, write=True) as session:
+        service.cancel(session=session, job_id=running, clock=clock)  # no need to finish it
+    worker.join(30)
+    assert errors == []
+    assert len(results) == 50
+    assert {(r.triggered, r.training_job_id, r.status) for r in results} == {
+        (False, running, "running")
+    }
+    with session_scope(session_factory) as session:
+        assert len(service.list_jobs(session=session)) == 1
+
+
 def test_a_job_trains_registers_a_champion_then_a_challenger(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
@@ -105,6 +160,9 @@ def test_a_job_trains_registers_a_champion_then_a_challenger(
     assert first.training_job_id is not None
     assert run_job(first.training_job_id, ctx) == "completed"
     assert run_job(first.training_job_id, ctx) == "skipped"  # never runs twice
+    with session_scope(session_factory) as session:
+        history = service.get_job(session=session, job_id=first.training_job_id).attempt_history
+    assert [(a["attempt"], a["outcome"], a["error"]) for a in history] == [(1, "completed", None)]
     second = _trigger(session_factory, clock, machine_id)
     assert second.estimated_completion is not None
     assert second.training_job_id is not None
@@ -230,16 +288,18 @@ def test_too_little_data_fails_with_the_models_reason(
 def test_recovery_requeues_a_silent_job_once_then_fails_it(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
-    settings = TrainingSettings(stale_after_seconds=60, max_attempts=2)
+    settings = TrainingSettings(lease_seconds=60, max_attempts=2)
     job_id = _trigger(session_factory, clock, machine_id).training_job_id
     assert job_id is not None
     requeued: list[int] = []
     for attempt in (1, 2):
         with session_scope(session_factory, write=True) as session:
-            assert service.claim(session=session, job_id=job_id, worker=f"w{attempt}", clock=clock)
+            assert lifecycle.claim(
+                session=session, job_id=job_id, worker=f"w{attempt}", clock=clock, lease_seconds=60
+            )
         clock.advance(timedelta(seconds=61))  # the worker died: no heartbeat for 61 s
         with session_scope(session_factory, write=True) as session:
-            done = service.recover(
+            done = lifecycle.recover(
                 session=session, settings=settings, clock=clock, enqueue=requeued.append
             )
         if attempt == 1:
@@ -251,14 +311,22 @@ def test_recovery_requeues_a_silent_job_once_then_fails_it(
     status, error = _status(session_factory, job_id)
     assert status == "failed"
     assert error is not None
-    assert "stopped responding" in error
+    assert "lost its lease" in error
     assert "attempt 2 of 2" in error
+    with session_scope(session_factory) as session:
+        history = service.get_job(session=session, job_id=job_id).attempt_history
+    # The first attempt's end is kept although the second attempt cleared error_message.
+    assert [(a["worker"], a["outcome"]) for a in history] == [
+        ("w1", "lease_expired"),
+        ("w2", "failed"),
+    ]
+    assert "requeued" in history[0]["error"]
 
 
 def test_a_worker_presumed_dead_cannot_register_after_another_took_over(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
-    settings = TrainingSettings(stale_after_seconds=60)
+    settings = TrainingSettings(lease_seconds=60)
     job_id = _trigger(session_factory, clock, machine_id).training_job_id
     assert job_id is not None
     outcomes: dict[str, str] = {}
@@ -269,7 +337,7 @@ def test_a_worker_presumed_dead_cannot_register_after_another_took_over(
         # Worker A stalls past the stale limit: recovery requeues its job, worker B runs it.
         clock.advance(timedelta(seconds=61))
         with session_scope(session_factory, write=True) as session:
-            assert service.recover(
+            assert lifecycle.recover(
                 session=session, settings=settings, clock=clock, enqueue=lambda _i: None
             ).requeued == [jid]
         second = RunContext(
@@ -300,11 +368,11 @@ def test_a_lost_job_that_was_asked_to_cancel_ends_cancelled(
     job_id = _trigger(session_factory, clock, machine_id).training_job_id
     assert job_id is not None
     with session_scope(session_factory, write=True) as session:
-        service.claim(session=session, job_id=job_id, worker="w1", clock=clock)
+        lifecycle.claim(session=session, job_id=job_id, worker="w1", clock=clock)
         service.cancel(session=session, job_id=job_id, clock=clock)
     clock.advance(timedelta(minutes=5))
     with session_scope(session_factory, write=True) as session:
-        done = service.recover(
+        done = lifecycle.recover(
             session=session, settings=TrainingSettings(), clock=clock, enqueue=lambda _i: None
         )
     assert (done.cancelled, done.requeued) == ([job_id], [])

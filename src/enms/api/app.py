@@ -17,6 +17,8 @@ from enms import __version__
 from enms.api.docs import mount_docs
 from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
+from enms.api.requestid import RequestIdMiddleware
+from enms.bootstrap import build_runtime
 from enms.core import schema
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
@@ -25,8 +27,6 @@ from enms.core.secrets import instance_secret_for
 from enms.evaluation.api import router as evaluation_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
-from enms.jobs.runtime import create_runtime
-from enms.jobs.tasks import enqueue_training_on
 from enms.readings.api import router as readings_router
 from enms.registry.api import router as registry_router
 from enms.training.api import router as training_router
@@ -41,21 +41,21 @@ def create_app(
     """Build the FastAPI application for ``settings`` (an engine may be shared, e.g. in tests)."""
     engine = engine or create_db_engine(settings.database_url)
     clock = clock or SystemClock()
-    runtime = create_runtime(settings, engine, clock)
+    runtime = build_runtime(settings, engine=engine, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        consumer = None
-        if is_embedded(settings) and settings.queue.in_process:
-            from enms.jobs.consumer import start_in_process, startup_recovery
+        from enms.jobs.consumer import start_in_process
 
-            startup_recovery(runtime)
-            consumer = start_in_process(runtime)
+        # The watchdog always runs (with Redis too); consumer threads only on the embedded
+        # queue. Shutdown drains: running jobs get ENMS_QUEUE__GRACE_SECONDS, then go back.
+        background = start_in_process(
+            runtime, consume=is_embedded(settings) and settings.queue.in_process
+        )
         try:
             yield
         finally:
-            if consumer is not None:
-                consumer.stop(graceful=False)
+            background.stop(graceful=True)
 
     app = FastAPI(
         title="enms",
@@ -70,9 +70,10 @@ def create_app(
     app.state.session_factory = create_session_factory(engine, secret=instance_secret_for(settings))
     app.state.clock = clock
     app.state.runtime = runtime
-    app.state.enqueue_training = enqueue_training_on(runtime.huey)
+    app.state.enqueue_training = runtime.enqueue_training
     app.state.schema_head = schema.head_revision(engine)
     register_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(health_router)
     for router in (
         readings_router,

@@ -124,10 +124,8 @@ def line_and_column(document: Any, position: int) -> tuple[int, int]:
 
 
 def register_error_handlers(app: FastAPI) -> None:
-    """Install the handlers (and the request-id middleware) once, at app assembly."""
-    from enms.api.requestid import RequestIdMiddleware
-
+    """Install the handlers once, at app assembly (beside the request-id middleware of
+    :mod:`enms.api.requestid`, which uses :func:`error_body` for unhandled errors)."""
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_middleware(RequestIdMiddleware)

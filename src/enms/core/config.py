@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///enms.db"
@@ -46,16 +46,30 @@ class TrainingSettings(BaseModel):
     """Training jobs (``ENMS_TRAINING__*``)."""
 
     timeout_minutes: float = Field(
-        30, gt=0, description="A running job older than this ends timed_out."
+        30, gt=0, description="A running job older than this ends timed_out (its fit is killed)."
     )
     heartbeat_seconds: float = Field(
-        5, gt=0, description="How often a running job tells the database it is alive."
+        5, gt=0, description="How often a running job renews its lease in the database."
     )
-    stale_after_seconds: float = Field(
-        90, gt=0, description="A running job silent this long lost its worker and is recovered."
+    lease_seconds: float = Field(
+        30,
+        gt=0,
+        description="A running job's lease: one not renewed for this long lost its worker and "
+        "is requeued (once), then failed. Must exceed heartbeat_seconds.",
     )
     max_attempts: int = Field(
         2, ge=1, description="Runs a job gets before a lost worker fails it for good."
+    )
+    fit_memory_mb: int | None = Field(
+        None,
+        ge=64,
+        description="Address-space limit (RLIMIT_AS, MiB) of the child process that fits a "
+        "model; unset means no limit. A fit over it fails with a memory error.",
+    )
+    kill_after_seconds: float = Field(
+        3,
+        gt=0,
+        description="After SIGTERM, how long a fitting child process gets before SIGKILL.",
     )
     default_window_days: int = Field(
         365, ge=7, description="Training window when none is given: the last N days of data."
@@ -63,6 +77,15 @@ class TrainingSettings(BaseModel):
     holdout_fraction: float = Field(
         0.2, gt=0, lt=0.5, description="Tail of the window held out to validate a new version."
     )
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeat(self) -> TrainingSettings:
+        if self.lease_seconds <= self.heartbeat_seconds:
+            raise ValueError(
+                f"ENMS_TRAINING__LEASE_SECONDS ({self.lease_seconds:g}) must exceed "
+                f"ENMS_TRAINING__HEARTBEAT_SECONDS ({self.heartbeat_seconds:g})"
+            )
+        return self
 
 
 class QueueSettings(BaseModel):
@@ -72,6 +95,26 @@ class QueueSettings(BaseModel):
     in_process: bool = Field(
         True,
         description="Run consumer threads inside `enms serve` when the queue is SQLite-backed.",
+    )
+    consumers: int = Field(
+        1,
+        ge=1,
+        description="Consumer processes expected to share the queue (for estimated "
+        "completion times only).",
+    )
+    watchdog_seconds: float = Field(
+        10, gt=0, description="How often every consumer's watchdog looks for expired leases."
+    )
+    lost_enqueue_seconds: float = Field(
+        60,
+        gt=0,
+        description="A pending job this old that no queue message names is enqueued again.",
+    )
+    grace_seconds: float = Field(
+        30,
+        ge=0,
+        description="On SIGTERM a consumer stops taking jobs and gives running ones this long "
+        "to finish; then their fits are stopped and the jobs handed back to the queue.",
     )
 
 

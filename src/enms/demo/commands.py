@@ -127,18 +127,17 @@ def _option_prefix(app: AppContext) -> str:
 
 def _start_training(app: AppContext, enms: str) -> None:
     """Queue the first training round; the server's worker threads run it."""
+    from enms.bootstrap import runtime_for
     from enms.demo.training import HELD_BACK, ProgressReporter, trigger_all
     from enms.jobs.queue import embedded_queue_path
-    from enms.jobs.runtime import create_runtime
-    from enms.jobs.tasks import enqueue_training_on
 
     # A fresh demo database starts with a fresh queue (old messages name old job ids).
     queue_file = embedded_queue_path(app.settings)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{queue_file}{suffix}").unlink(missing_ok=True)
-    rt = create_runtime(app.settings, app.engine, app.clock)
+    rt = runtime_for(app)
     job_ids, cutoff = trigger_all(
-        app.session_factory, app.clock, enqueue_training_on(rt.huey), report=progress
+        app.session_factory, app.clock, rt.enqueue_training, report=progress
     )
     until = f" on readings before {cutoff:%Y-%m-%d}" if cutoff else ""
     progress(

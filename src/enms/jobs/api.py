@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.jobs import schedule
-from enms.jobs.tasks import enqueue_periodic_on
 
 router = APIRouter(prefix="/scheduler", tags=["scheduler"])
 
@@ -56,5 +55,5 @@ def list_periodic(
 def run_now(name: str, request: Request, settings: SettingsDep) -> dict[str, str]:
     """Queue one run of a periodic job now (its outcome shows in ``GET /scheduler/jobs``)."""
     job = schedule.find_job(settings, name)
-    enqueue_periodic_on(request.app.state.runtime.huey, job.name)
+    request.app.state.runtime.enqueue_periodic(job.name)
     return {"queued": job.name}

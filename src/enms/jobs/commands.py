@@ -1,4 +1,10 @@
-"""``enms worker``: a queue consumer process (scale-out with ``ENMS_QUEUE_URL=redis://…``)."""
+"""``enms worker``: a queue consumer process (scale-out with ``ENMS_QUEUE_URL=redis://…``).
+
+It runs the queue's worker threads, the periodic scheduler and the watchdog. SIGTERM (or
+Ctrl-C) drains it: no new jobs, running ones get ``ENMS_QUEUE__GRACE_SECONDS`` to finish,
+then are handed back to the queue; a second signal stops at once (leases then recover the
+jobs on another worker).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ import logging
 
 import click
 
-from enms.core import schema
 from enms.core.cli_context import AppContext, pass_app, progress
 
 
@@ -20,19 +25,20 @@ from enms.core.cli_context import AppContext, pass_app, progress
 @pass_app
 def worker(app: AppContext, workers: int | None) -> None:
     """Run background jobs (training, periodic jobs) from the queue until stopped."""
-    from enms.jobs.consumer import run_worker, startup_recovery
-    from enms.jobs.runtime import create_runtime
+    from enms.jobs.consumer import run_worker
+    from enms.jobs.runtime import Runtime, RuntimeBuilder, builder_from_click, describe
 
     logging.basicConfig(
         level=app.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    schema.require_current(app.engine)
-    rt = create_runtime(app.settings, app.engine, app.clock)
-    startup_recovery(rt)
-    from enms.jobs.queue import embedded_queue_path
-
-    queue = app.settings.queue_url or f"SQLite {embedded_queue_path(app.settings)}"
+    if app.settings.log_level != "DEBUG":
+        logging.getLogger("huey").setLevel(logging.WARNING)
+        logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    build: RuntimeBuilder = builder_from_click()
+    rt: Runtime = build(app)
+    where = describe(rt)
     progress(
-        f"enms worker on {queue}, database {app.engine.url.render_as_string(hide_password=True)}"
+        f"enms worker {where['consumer']} on {where['queue']}, database {where['database']} "
+        f"(SIGTERM drains within {rt.settings.queue.grace_seconds:g} s)"
     )
     run_worker(rt, workers=workers)

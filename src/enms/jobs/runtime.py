@@ -1,31 +1,48 @@
-"""What a process running tasks holds: settings, database, clock and the queue.
+"""What a process that enqueues or runs jobs holds: settings, database, clock, queue, tasks.
 
-`enms serve` and `enms worker` build one :class:`Runtime` at start-up and :func:`install` it;
-task functions read it with :func:`current`. Nothing is built at import time.
+Built once at start-up by :func:`enms.bootstrap.build_runtime` (or :func:`create_runtime`) and
+handed down explicitly — to the app's state, to task closures, to the watchdog; there is no
+module-level current runtime. Each runtime gets a random consumer id when it is created, so a
+forked or restarted process never reuses another's id.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+import click
 from huey import Huey
-from sqlalchemy import Engine
+from huey.api import TaskWrapper
+from sqlalchemy import Engine, select
 
+from enms.core.cli_context import AppContext
 from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
-from enms.core.db import SessionFactory, create_session_factory
+from enms.core.db import SessionFactory, create_session_factory, session_scope
 from enms.core.secrets import instance_secret_for
-from enms.jobs.queue import build_huey
+from enms.jobs import queue
+from enms.jobs.tasks import RUN_PERIODIC, TRAIN, register_tasks
+from enms.training.commands import RUNTIME_KEY
+from enms.training.models import TrainingJob
+from enms.training.runner import RunContext, consumer_id
+from enms.training.service import priority_of
 
 
 @dataclass
 class Runtime:
-    """A process's settings, database and queue."""
+    """A process's settings, database, queue and registered tasks."""
 
     settings: Settings
     engine: Engine
     huey: Huey
     clock: Clock = field(default_factory=SystemClock)
+    consumer: str = field(default_factory=consumer_id)
+    tasks: dict[str, TaskWrapper] = field(default_factory=dict)
+    #: Set when this consumer drains (SIGTERM): running jobs get the grace period.
+    draining: threading.Event = field(default_factory=threading.Event)
     factory: SessionFactory = field(init=False)
 
     def __post_init__(self) -> None:
@@ -33,32 +50,84 @@ class Runtime:
             self.engine, secret=instance_secret_for(self.settings)
         )
 
+    def enqueue_training(self, job_id: int) -> None:
+        """Put training job ``job_id`` on the queue at its trigger type's priority."""
+        with session_scope(self.factory) as session:
+            trigger = session.scalar(
+                select(TrainingJob.trigger_type).where(TrainingJob.id == job_id)
+            )
+        self.huey.enqueue(self.tasks[TRAIN].s(job_id, priority=priority_of(trigger or "")))
 
-_current: Runtime | None = None
+    def enqueue_periodic(self, name: str) -> None:
+        """Run periodic job ``name`` now, on some consumer."""
+        self.huey.enqueue(self.tasks[RUN_PERIODIC].s(name, None, priority=40))
 
+    def queue_ready(self) -> bool:
+        """True when the queue answers."""
+        return queue.queue_ready(self.huey)
 
-def install(runtime: Runtime) -> Runtime:
-    """Make ``runtime`` the one tasks in this process use."""
-    global _current
-    _current = runtime
-    return runtime
+    def workers(self) -> int:
+        """Worker threads expected to share the queue (for estimates)."""
+        return self.settings.queue.workers * self.settings.queue.consumers
 
+    def queued_training_jobs(self, limit: int = 10_000) -> set[int] | None:
+        """Job ids named by training messages waiting in the queue (None if unreadable)."""
+        try:
+            if self.huey.pending_count() > limit:
+                return None
+            pending = self.huey.pending(limit)
+        except Exception:  # an unreachable queue: nothing can be re-enqueued anyway
+            return None
+        out: set[int] = set()
+        for task in pending:
+            if task.name == TRAIN and task.args:
+                out.add(int(task.args[0]))
+        return out
 
-def current() -> Runtime:
-    """The installed runtime (a task running without one is a wiring bug)."""
-    if _current is None:
-        raise RuntimeError(
-            "no enms runtime installed in this process; start it with `enms serve` or `enms worker`"
+    def run_context(self) -> RunContext:
+        """What a job run by this consumer gets."""
+        return RunContext(
+            factory=self.factory,
+            settings=self.settings.training,
+            clock=self.clock,
+            worker=self.consumer,
+            draining=self.draining,
+            grace_seconds=self.settings.queue.grace_seconds,
+            enqueue=self.enqueue_training,
         )
-    return _current
 
 
 def create_runtime(settings: Settings, engine: Engine, clock: Clock | None = None) -> Runtime:
-    """Build (and install) the runtime for ``settings`` with the task registry loaded."""
-    from enms.jobs.tasks import register_tasks
-
+    """Build the runtime for ``settings`` with every task registered on its queue."""
     runtime = Runtime(
-        settings=settings, engine=engine, huey=build_huey(settings), clock=clock or SystemClock()
+        settings=settings,
+        engine=engine,
+        huey=queue.build_huey(settings),
+        clock=clock or SystemClock(),
     )
-    register_tasks(runtime.huey, settings)
-    return install(runtime)
+    runtime.tasks.update(register_tasks(runtime))
+    return runtime
+
+
+def describe(runtime: Runtime) -> dict[str, Any]:
+    """Where this runtime's queue and database are (for start-up lines)."""
+    where = runtime.settings.queue_url or f"SQLite {queue.embedded_queue_path(runtime.settings)}"
+    return {
+        "queue": where,
+        "database": runtime.engine.url.render_as_string(hide_password=True),
+        "consumer": runtime.consumer,
+    }
+
+
+RuntimeBuilder = Callable[[AppContext], Runtime]
+
+
+def builder_from_click() -> RuntimeBuilder:
+    """The runtime builder the ``enms`` group put in its click context (the bootstrap's);
+    the plain :func:`create_runtime` when a command runs outside that group (tests)."""
+    context = click.get_current_context(silent=True)
+    build = context.find_root().meta.get(RUNTIME_KEY) if context is not None else None
+    if build is None:
+        return lambda app: create_runtime(app.settings, app.engine, app.clock)
+    builder: RuntimeBuilder = build
+    return builder

@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from croniter import croniter
 from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -88,31 +89,48 @@ def find_job(settings: Settings, name: str) -> PeriodicJob:
     raise NotFound(f"no periodic job named {name!r}; known: {known}")
 
 
-def next_run(job: PeriodicJob, after: datetime) -> datetime | None:
-    """The first minute strictly after ``after`` that the schedule matches (within 366 days)."""
-    matches = job.matcher()
-    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    for _ in range(366 * 24 * 60):
-        if matches(moment.replace(tzinfo=None)):
-            return moment
-        moment += timedelta(minutes=1)
-    return None
-
-
-def latest_slot(matches: Callable[[datetime], bool], now: datetime) -> datetime:
-    """The latest minute at or before ``now`` that the schedule matches (``now``'s minute if
-    none within a year, which cannot happen for a valid five-field expression).
+def next_run(job: PeriodicJob, after: datetime) -> datetime:
+    """The first minute strictly after ``after`` that the schedule matches (O(1), croniter).
 
     >>> from datetime import UTC
-    >>> latest_slot(cron_matcher("15 * * * *"), datetime(2026, 1, 1, 3, 20, 5, tzinfo=UTC))
+    >>> job = PeriodicJob("x", "0 2 * * 0", "")
+    >>> next_run(job, datetime(2026, 1, 1, 3, 20, tzinfo=UTC))  # a Thursday
+    datetime.datetime(2026, 1, 4, 2, 0, tzinfo=datetime.timezone.utc)
+    """
+    start = after.astimezone(UTC).replace(second=0, microsecond=0)
+    found: datetime = croniter(job.cron, start).get_next(datetime)
+    return found.astimezone(UTC).replace(fold=0)
+
+
+def latest_slot(cron: str, now: datetime) -> datetime:
+    """The latest minute at or before ``now`` that the schedule matches.
+
+    >>> from datetime import UTC
+    >>> latest_slot("15 * * * *", datetime(2026, 1, 1, 3, 20, 5, tzinfo=UTC))
+    datetime.datetime(2026, 1, 1, 3, 15, tzinfo=datetime.timezone.utc)
+    >>> latest_slot("15 * * * *", datetime(2026, 1, 1, 3, 15, 0, tzinfo=UTC))
     datetime.datetime(2026, 1, 1, 3, 15, tzinfo=datetime.timezone.utc)
     """
-    moment = now.replace(second=0, microsecond=0)
-    for _ in range(366 * 24 * 60):
-        if matches(moment.replace(tzinfo=None)):
-            return moment
-        moment -= timedelta(minutes=1)
-    return now.replace(second=0, microsecond=0)
+    start = now.astimezone(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    found: datetime = croniter(cron, start).get_prev(datetime)
+    return found.astimezone(UTC).replace(fold=0)
+
+
+def close_crashed(session: Session, *, name: str, before: datetime, now: datetime) -> list[int]:
+    """End as failed every run of ``name`` still ``running`` from a tick before ``before``:
+    its worker died mid-run (a live one finishes well within one schedule period)."""
+    rows = session.scalars(
+        select(SchedulerRun).where(
+            SchedulerRun.job_name == name,
+            SchedulerRun.status == "running",
+            SchedulerRun.tick < before,
+        )
+    ).all()
+    for row in rows:
+        row.status, row.finished_at = "failed", now
+        row.error = "the run did not finish (its worker stopped); closed at the next tick"
+    session.flush()
+    return [row.id for row in rows]
 
 
 def run_once(
@@ -124,9 +142,18 @@ def run_once(
     trigger: str,
     body: JobBody,
 ) -> SchedulerRun | None:
-    """Run ``body`` for ``(name, tick)`` unless another worker already took that tick."""
+    """Run ``body`` for ``(name, tick)`` unless another worker already took that tick; first
+    close any earlier run of the job that crashed."""
     try:
         with session_scope(factory, write=True) as session:
+            # Scheduled ticks only: a manual run may legitimately overlap a scheduled one.
+            closed = (
+                close_crashed(session, name=name, before=tick, now=clock.now())
+                if trigger == "schedule"
+                else []
+            )
+            if closed:
+                log.warning("periodic job %s: closed crashed runs %s as failed", name, closed)
             run = SchedulerRun(
                 job_name=name, tick=tick, trigger=trigger, status="running", started_at=clock.now()
             )

@@ -1,118 +1,119 @@
-"""The task registry: every background function, registered on the Huey instance at start-up.
+"""The task registry: every background function, registered on one Huey instance at start-up.
 
 Task bodies live with their stage (``enms.training.tasks`` …); this module only wires them to
-the queue, the runtime and the periodic schedule. Names are explicit so `enms serve` and any
-number of `enms worker` processes agree on them.
+a runtime's queue and the periodic schedule, with closures over that runtime (nothing is kept
+at module level). Names are explicit so `enms serve` and any number of `enms worker`
+processes agree on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from huey import Huey
 from huey.api import TaskWrapper
 
+from enms.core.clock import Clock
 from enms.core.config import Settings
-from enms.jobs import runtime, schedule
+from enms.core.db import SessionFactory
+from enms.jobs import schedule
 from enms.training import tasks as training_tasks
+from enms.training.models import TrainingJob
+from enms.training.runner import RunContext
 
 TRAIN = "enms.train"
 RUN_PERIODIC = "enms.run_periodic"
 
 
-@dataclass(frozen=True)
-class TaskSet:
-    """The registered task wrappers."""
+class Host(Protocol):
+    """What task bodies need from the runtime that registered them."""
 
-    train: TaskWrapper
-    run_periodic: TaskWrapper
+    settings: Settings
+    huey: Huey
+    clock: Clock
+    factory: SessionFactory
 
-
-_registered: dict[int, TaskSet] = {}
-
-
-def enqueue_training_on(huey: Huey) -> Callable[[int], None]:
-    """A function that puts a training job on ``huey``."""
-    taskset = _registered[id(huey)]
-    return lambda job_id: huey.enqueue(taskset.train.s(job_id))
+    def enqueue_training(self, job_id: int) -> None: ...
+    def queued_training_jobs(self, limit: int = ...) -> set[int] | None: ...
+    def run_context(self) -> RunContext: ...
 
 
-def enqueue_training(job_id: int) -> None:
-    """Put training job ``job_id`` on the current runtime's queue."""
-    enqueue_training_on(runtime.current().huey)(job_id)
+def lost_pending(host: Host) -> Callable[[list[TrainingJob]], list[int]]:
+    """Which of some pending jobs no queue message names (their enqueue was lost)."""
+
+    def pick(jobs: list[TrainingJob]) -> list[int]:
+        queued = host.queued_training_jobs()
+        if queued is None:
+            return []
+        return [j.id for j in jobs if j.id not in queued]
+
+    return pick
 
 
-def enqueue_periodic_on(huey: Huey, name: str) -> None:
-    """Run periodic job ``name`` now, on a worker of ``huey``."""
-    huey.enqueue(_registered[id(huey)].run_periodic.s(name, None))
+def cleanup(host: Host) -> dict[str, Any]:
+    """One recovery pass (the periodic ``training_cleanup`` and every watchdog sweep)."""
+    return training_tasks.training_cleanup(
+        factory=host.factory,
+        settings=host.settings,
+        clock=host.clock,
+        enqueue=host.enqueue_training,
+        lost_pending=lost_pending(host),
+    )
 
 
-def _bodies(rt: runtime.Runtime) -> dict[str, Callable[[], dict[str, Any]]]:
-    enqueue = enqueue_training_on(rt.huey)
+def _bodies(host: Host) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
-        "training_cleanup": lambda: training_tasks.training_cleanup(
-            factory=rt.factory,
-            settings=rt.settings,
-            clock=rt.clock,
-            enqueue=enqueue,
-            queue_is_empty=rt.huey.pending_count() == 0,
-        ),
+        "training_cleanup": lambda: cleanup(host),
         "baseline_retrain": lambda: training_tasks.baseline_retrain(
-            factory=rt.factory, settings=rt.settings, clock=rt.clock, enqueue=enqueue
+            factory=host.factory,
+            settings=host.settings,
+            clock=host.clock,
+            enqueue=host.enqueue_training,
         ),
     }
 
 
-def run_periodic_job(name: str, tick: datetime | None) -> dict[str, Any] | None:
+def run_periodic_job(host: Host, name: str, tick: datetime | None) -> dict[str, Any] | None:
     """Run periodic job ``name`` for ``tick`` (None: a manual run, keyed by the current time)."""
-    rt = runtime.current()
     run = schedule.run_once(
-        factory=rt.factory,
-        clock=rt.clock,
+        factory=host.factory,
+        clock=host.clock,
         name=name,
-        tick=tick or rt.clock.now(),
+        tick=tick or host.clock.now(),
         trigger="schedule" if tick else "manual",
-        body=_bodies(rt)[name],
+        body=_bodies(host)[name],
     )
     return None if run is None else run.result
 
 
-def register_tasks(huey: Huey, settings: Settings) -> TaskSet:
-    """Register every task (and periodic job) on ``huey``."""
+def register_tasks(host: Host) -> dict[str, TaskWrapper]:
+    """Register every task (and periodic job) on ``host.huey``; return them by name."""
+    huey = host.huey
 
     def train(job_id: int) -> str:
-        rt = runtime.current()
-        return training_tasks.train(
-            job_id, factory=rt.factory, settings=rt.settings, clock=rt.clock
-        )
+        return training_tasks.train(job_id, ctx=host.run_context())
 
     def run_periodic(name: str, tick: str | None) -> dict[str, Any] | None:
-        return run_periodic_job(name, datetime.fromisoformat(tick) if tick else None)
+        return run_periodic_job(host, name, datetime.fromisoformat(tick) if tick else None)
 
-    taskset = TaskSet(
-        train=huey.task(name=TRAIN)(train),
-        run_periodic=huey.task(name=RUN_PERIODIC)(run_periodic),
-    )
-    for job in schedule.periodic_jobs(settings):
+    registered = {
+        TRAIN: huey.task(name=TRAIN)(train),
+        RUN_PERIODIC: huey.task(name=RUN_PERIODIC)(run_periodic),
+    }
+    for job in schedule.periodic_jobs(host.settings):
         huey.periodic_task(job.matcher(), name=f"enms.periodic.{job.name}")(
-            _periodic_body(job.name, job.cron)
+            _periodic_body(host, job)
         )
-    _registered[id(huey)] = taskset
-    return taskset
+    return registered
 
 
-def _periodic_body(name: str, cron: str) -> Callable[[], None]:
-    matches = schedule.cron_matcher(cron)
-
+def _periodic_body(host: Host, job: schedule.PeriodicJob) -> Callable[[], None]:
     def tick() -> None:
-        rt = runtime.current()
         # Key the run by the schedule slot it belongs to (the latest matching minute), not by
         # when a worker got round to it: every worker's copy of this tick shares the key.
-        slot = schedule.latest_slot(matches, rt.clock.now())
-        run_periodic_job(name, slot)
+        run_periodic_job(host, job.name, schedule.latest_slot(job.cron, host.clock.now()))
 
-    tick.__name__ = f"periodic_{name}"
+    tick.__name__ = f"periodic_{job.name}"
     return tick

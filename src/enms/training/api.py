@@ -32,13 +32,15 @@ def retrain_trigger(
     reason: str | None = None,
 ) -> TriggerResult:
     """Queue a training job (202), or say which job is already in progress (200,
-    ``triggered: false``). Takes a JSON body, or the seed's query parameters."""
+    ``triggered: false``). Takes a JSON body, or the seed's query parameters. With the queue
+    unreachable the job is still recorded (202, ``queue: waiting_for_queue``)."""
     if body is None:
         if machine_id is None or model_type is None:
             raise InvalidInput("give machine_id and model_type (JSON body or query parameters)")
         body = TriggerRequest(
             machine_id=machine_id, model_type=model_type, trigger_type=trigger_type, reason=reason
         )
+    runtime = request.app.state.runtime
     result = service.trigger(
         session=session,
         machine_id=body.machine_id,
@@ -49,7 +51,9 @@ def retrain_trigger(
         window=Window.parse(body.data_from, body.data_to, names=("data_from", "data_to")),
         hyperparameters=body.hyperparameters,
         clock=clock,
-        enqueue=request.app.state.enqueue_training,
+        enqueue=runtime.enqueue_training,
+        queue_ready=runtime.queue_ready,
+        workers=runtime.workers(),
     )
     response.status_code = status.HTTP_202_ACCEPTED if result.triggered else status.HTTP_200_OK
     return result
@@ -77,5 +81,5 @@ def get_job(job_id: int, session: SessionDep) -> JobRead:
 
 @router.post("/training-jobs/{job_id}/cancel")
 def cancel_job(job_id: int, session: SessionDep, clock: ClockDep) -> JobRead:
-    """Cancel a pending job, or stop a running one at its next stage boundary."""
+    """Cancel a pending job, or stop a running one (its fit is terminated within seconds)."""
     return service.cancel(session=session, job_id=job_id, clock=clock)

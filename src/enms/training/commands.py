@@ -1,8 +1,10 @@
 """``enms train`` and ``enms jobs …``.
 
 ``enms train --wait`` with the embedded queue runs the job in this process (a server need not
-be running); with a Redis queue it enqueues and follows the job until it ends. Heavy modules
-are imported inside the commands so `enms --help` stays quick.
+be running; the fit still runs in a child process); with a Redis queue it enqueues and follows
+the job until it ends. The queue comes from the runtime the ``enms`` group's bootstrap builds
+(:data:`RUNTIME_KEY` in the click context), so this stage never imports the job queue. Heavy
+modules are imported inside the commands so `enms --help` stays quick.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import click
 
@@ -20,6 +22,29 @@ from enms.core.errors import DomainError
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
 from enms.training.schemas import FINAL_STATUSES, JobRead
+
+if TYPE_CHECKING:
+    from enms.training.runner import RunContext
+
+#: Key of the runtime builder in the root click context's ``meta`` (set by ``enms.cli``).
+RUNTIME_KEY = "enms.build_runtime"
+
+
+class QueuePort(Protocol):
+    """What these commands need from the process's runtime."""
+
+    def enqueue_training(self, job_id: int) -> None: ...
+    def queue_ready(self) -> bool: ...
+    def workers(self) -> int: ...
+    def run_context(self) -> RunContext: ...
+
+
+def _runtime(app: AppContext) -> QueuePort:
+    context = click.get_current_context()
+    build = context.find_root().meta.get(RUNTIME_KEY)
+    if build is None:
+        raise click.UsageError("no runtime wiring: run this command through `enms`")
+    return cast(QueuePort, build(app))
 
 
 class JobEnded(DomainError):
@@ -48,15 +73,13 @@ def train(
     as_json: bool,
 ) -> None:
     """Train MODEL_TYPE for a machine on its readings (default: the last 365 days)."""
-    from enms.jobs.queue import is_embedded
-    from enms.jobs.runtime import create_runtime
-    from enms.jobs.tasks import enqueue_training_on
     from enms.readings import service as readings
     from enms.training import service
 
-    rt = create_runtime(app.settings, app.engine, app.clock)
-    inline = wait and is_embedded(app.settings)
-    enqueue = (lambda _job_id: None) if inline else enqueue_training_on(rt.huey)
+    rt = _runtime(app)
+    embedded = app.settings.queue_url is None
+    inline = wait and embedded
+    enqueue = (lambda _job_id: None) if inline else rt.enqueue_training
     window = Window.parse(data_from, data_to)
     with session_scope(app.session_factory, write=True) as session:
         target = readings.get_machine_by_name(session=session, name=machine)
@@ -71,12 +94,16 @@ def train(
             hyperparameters={},
             clock=app.clock,
             enqueue=enqueue,
+            queue_ready=None if inline else rt.queue_ready,
+            workers=rt.workers(),
         )
     if not result.triggered or result.training_job_id is None:
         raise DomainError(f"not started: {result.reason}")
     job_id = result.training_job_id
     if not wait:
-        if is_embedded(app.settings):
+        if result.queue == "waiting_for_queue":
+            progress(f"job {job_id} recorded; the queue is unreachable, it waits for it")
+        elif embedded:
             progress(
                 f"job {job_id} queued; `enms serve` or `enms worker` will run it "
                 "(or use --wait to run it now)"
@@ -84,7 +111,7 @@ def train(
         with session_scope(app.session_factory) as session:
             emit(service.read(service.get_job(session=session, job_id=job_id)), as_json, _job_line)
         return
-    runner = _start_inline(app, job_id) if inline else None
+    runner = _start_inline(rt, job_id) if inline else None
     job = _follow(app, job_id)
     if runner is not None:
         runner.join()
@@ -93,11 +120,10 @@ def train(
         raise JobEnded(f"job {job.id} {job.training_status}: {job.error_message}")
 
 
-def _start_inline(app: AppContext, job_id: int) -> threading.Thread:
-    from enms.training.runner import RunContext, run_job
+def _start_inline(rt: QueuePort, job_id: int) -> threading.Thread:
+    from enms.training.runner import run_job
 
-    ctx = RunContext(factory=app.session_factory, settings=app.settings.training, clock=app.clock)
-    thread = threading.Thread(target=run_job, args=(job_id, ctx), daemon=True)
+    thread = threading.Thread(target=run_job, args=(job_id, rt.run_context()), daemon=True)
     thread.start()
     return thread
 
@@ -184,6 +210,13 @@ def _job_detail(job: JobRead) -> str:
     ]
     if job.performance_improvement is not None:
         lines.append(f"  improvement over the champion: {job.performance_improvement:+.1f} %")
+    for a in job.attempt_history:
+        ended = f"{a.ended_at:%Y-%m-%d %H:%M:%S}" if a.ended_at else "…"
+        why = f": {a.error}" if a.error else ""
+        lines.append(
+            f"  attempt {a.attempt} on {a.worker}: {a.started_at:%Y-%m-%d %H:%M:%S} .. {ended} "
+            f"{a.outcome or 'running'}{why}"
+        )
     return "\n".join(lines)
 
 
@@ -265,7 +298,7 @@ def show(app: AppContext, job_id: int, as_json: bool) -> None:
 @json_option
 @pass_app
 def cancel(app: AppContext, job_id: int, as_json: bool) -> None:
-    """Cancel a pending job, or stop a running one at its next stage boundary."""
+    """Cancel a pending job, or stop a running one (its fit is terminated within seconds)."""
     from enms.training import service
 
     with session_scope(app.session_factory, write=True) as session:
@@ -274,6 +307,7 @@ def cancel(app: AppContext, job_id: int, as_json: bool) -> None:
         job,
         as_json,
         lambda j: (
-            _job_line(j) + (" (will stop at its next stage boundary)" if j.cancel_requested else "")
+            _job_line(j)
+            + (" (its worker stops the fit within seconds)" if j.cancel_requested else "")
         ),
     )

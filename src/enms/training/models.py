@@ -52,8 +52,13 @@ class TrainingJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: Set by a cancel request; the job stops at its next stage boundary.
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
-    #: Which worker (host:pid:thread) holds the job while it runs.
+    #: Which consumer (host:pid:random id:thread) holds the job while it runs.
     worker: Mapped[str | None] = mapped_column(String(200))
+    #: Until when the worker's lease on a running job holds; renewed by every heartbeat.
+    #: An expired lease is the only evidence that the worker is gone.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Every attempt: ``{"attempt", "worker", "started_at", "ended_at", "outcome", "error"}``.
+    attempt_history: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     error_message: Mapped[str | None] = mapped_column(Text)
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     performance_improvement: Mapped[float | None] = mapped_column(Float)

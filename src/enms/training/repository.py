@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from enms.training.models import ACTIVE_STATUSES, TrainingJob
 
@@ -46,7 +47,10 @@ def transition(
     if not_cancelled:
         query = query.where(TrainingJob.cancel_requested.is_(False))
     result = session.execute(query.values(**values).execution_options(synchronize_session=False))
-    session.expire_all()
+    # Only this job's loaded row is stale now; everything else in the session stays valid.
+    loaded = session.identity_map.get(identity_key(TrainingJob, job_id))
+    if loaded is not None:
+        session.expire(loaded)
     assert isinstance(result, CursorResult)
     return result.rowcount == 1
 
@@ -92,25 +96,13 @@ def running(session: Session) -> list[TrainingJob]:
     )
 
 
-def stale_running(session: Session, silent_since: datetime) -> list[TrainingJob]:
-    """Running jobs whose last heartbeat is older than ``silent_since``."""
+def expired_leases(session: Session, now: datetime) -> list[TrainingJob]:
+    """Running jobs whose worker's lease ran out before ``now``."""
     return list(
         session.scalars(
             select(TrainingJob).where(
                 TrainingJob.training_status == "running",
-                func.coalesce(TrainingJob.heartbeat_at, TrainingJob.training_start) < silent_since,
-            )
-        )
-    )
-
-
-def overdue_running(session: Session, started_before: datetime) -> list[TrainingJob]:
-    """Running jobs that started before ``started_before``."""
-    return list(
-        session.scalars(
-            select(TrainingJob).where(
-                TrainingJob.training_status == "running",
-                TrainingJob.training_start < started_before,
+                func.coalesce(TrainingJob.lease_expires_at, TrainingJob.training_start) < now,
             )
         )
     )
@@ -126,3 +118,31 @@ def waiting(session: Session, created_before: datetime) -> list[TrainingJob]:
             )
         )
     )
+
+
+def open_jobs(session: Session, before_id: int) -> list[TrainingJob]:
+    """Running jobs, and pending jobs created before job ``before_id`` (the queue ahead)."""
+    return list(
+        session.scalars(
+            select(TrainingJob).where(
+                (TrainingJob.training_status == "running")
+                | ((TrainingJob.training_status == "pending") & (TrainingJob.id < before_id))
+            )
+        )
+    )
+
+
+def median_durations(session: Session, limit: int = 20) -> dict[str, float]:
+    """Median duration (s) of the latest ``limit`` completed jobs of each model type."""
+    out: dict[str, float] = {}
+    types = session.scalars(select(TrainingJob.model_type).distinct())
+    for model_type in types:
+        durations = sorted(recent_durations(session, model_type, limit))
+        if durations:
+            middle = len(durations) // 2
+            out[model_type] = (
+                durations[middle]
+                if len(durations) % 2
+                else (durations[middle - 1] + durations[middle]) / 2
+            )
+    return out

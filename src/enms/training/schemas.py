@@ -36,8 +36,30 @@ class TriggerResult(BaseModel):
     trigger_type: str
     reason: str | None
     training_job_id: int | None
-    estimated_completion: datetime | None = None
+    estimated_completion: datetime | None = Field(
+        None,
+        description="From the jobs ahead in the queue, the median duration of each model type "
+        "and the number of workers; null before any job of this model type completed.",
+    )
     status: str | None = None
+    queue: Literal["queued", "waiting_for_queue"] | None = Field(
+        None,
+        description="queued: the job is on the queue; waiting_for_queue: the queue was "
+        "unreachable, the job is recorded and is enqueued as soon as the queue is back.",
+    )
+
+
+class AttemptRead(BaseModel):
+    """One attempt at a job: which worker ran it, when, and how it ended."""
+
+    attempt: int
+    worker: str | None
+    started_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = Field(
+        None, description="completed, failed, cancelled, timed_out, lease_expired, handed_back"
+    )
+    error: str | None = None
 
 
 class JobRead(BaseModel):
@@ -65,6 +87,8 @@ class JobRead(BaseModel):
     attempts: int
     cancel_requested: bool
     worker: str | None
+    lease_expires_at: datetime | None = None
+    attempt_history: list[AttemptRead] = Field(default_factory=list)
     model_version: int | None
     error_message: str | None
     hyperparameters: dict[str, Any]

@@ -1,16 +1,16 @@
 """Background work of the training stage, as plain functions the job queue wraps.
 
 - :func:`train`: run one training job (see :mod:`enms.training.runner`).
-- :func:`training_cleanup` (periodic, ``ENMS_SCHEDULE__TRAINING_CLEANUP``, hourly at :15, and
-  at every start-up): recover jobs whose worker died and time out overdue ones.
+- :func:`training_cleanup` (periodic, ``ENMS_SCHEDULE__TRAINING_CLEANUP``, hourly at :15; the
+  same recovery every consumer's watchdog runs every ``ENMS_QUEUE__WATCHDOG_SECONDS``):
+  requeue or fail jobs whose lease expired, re-enqueue pending jobs whose message was lost.
 - :func:`baseline_retrain` (periodic, ``ENMS_SCHEDULE__BASELINE_RETRAIN``, Sunday 02:00):
   retrain every baseline whose champion is older than ``ENMS_SCHEDULE__BASELINE_MAX_AGE_DAYS``.
 """
 
 from __future__ import annotations
 
-import os
-import socket
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,13 +19,15 @@ from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
 from enms.registry import service as registry
+from enms.training import lifecycle
 from enms.training import service as jobs
+from enms.training.models import TrainingJob
 from enms.training.runner import RunContext, run_job
 
 
-def train(job_id: int, *, factory: SessionFactory, settings: Settings, clock: Clock) -> str:
-    """Run training job ``job_id`` in this worker."""
-    return run_job(job_id, RunContext(factory=factory, settings=settings.training, clock=clock))
+def train(job_id: int, *, ctx: RunContext) -> str:
+    """Run training job ``job_id`` in this consumer (the fit runs in a child process)."""
+    return run_job(job_id, ctx)
 
 
 def training_cleanup(
@@ -33,18 +35,18 @@ def training_cleanup(
     factory: SessionFactory,
     settings: Settings,
     clock: Clock,
-    enqueue: jobs.Enqueue,
-    queue_is_empty: bool = False,
+    enqueue: lifecycle.Enqueue,
+    lost_pending: Callable[[list[TrainingJob]], list[int]] = lambda _jobs: [],
 ) -> dict[str, Any]:
-    """Recover lost jobs and time out overdue ones; report what was done."""
+    """Recover jobs whose lease expired, re-enqueue lost pending ones; report what was done."""
     with session_scope(factory, write=True) as session:
-        done = jobs.recover(
+        done = lifecycle.recover(
             session=session,
             settings=settings.training,
             clock=clock,
             enqueue=enqueue,
-            worker_is_dead=local_worker_is_dead,
-            queue_is_empty=queue_is_empty,
+            lost_pending=lost_pending,
+            lost_after_seconds=settings.queue.lost_enqueue_seconds,
         )
     return {
         "requeued": done.requeued,
@@ -55,28 +57,8 @@ def training_cleanup(
     }
 
 
-def local_worker_is_dead(worker: str | None) -> bool:
-    """True when ``worker`` ("host:pid:thread") names a process on this host that is gone.
-
-    Workers on other hosts cannot be checked from here; their heartbeats tell instead.
-    """
-    if not worker:
-        return False
-    host, _, rest = worker.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by someone else
-        return False
-    return False
-
-
 def baseline_retrain(
-    *, factory: SessionFactory, settings: Settings, clock: Clock, enqueue: jobs.Enqueue
+    *, factory: SessionFactory, settings: Settings, clock: Clock, enqueue: lifecycle.Enqueue
 ) -> dict[str, Any]:
     """Trigger a scheduled retrain for every baseline champion older than the max age."""
     max_age = timedelta(days=settings.schedule.baseline_max_age_days)
