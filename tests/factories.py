@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
+from enms.core.timewindow import Window
 from enms.readings import service
 from enms.readings.schemas import MachineCreate, MachineRead
+from enms.training.schemas import TriggerResult
 
 
 def make_machine(
@@ -75,3 +79,33 @@ def import_demo_machine(
     target = service.get_machine(session=session, machine_id=machine.id)
     service.import_readings(session=session, machine=target, parsed=parsing.parse_csv(csv))
     return machine
+
+
+def trigger_job(
+    session: Session,
+    *,
+    machine_id: int,
+    model_type: str,
+    clock: Clock,
+    enqueue: Callable[[int], None] | None = None,
+    hyperparameters: dict[str, object] | None = None,
+    reason: str | None = None,
+    trigger_type: str = "manual",
+    window: Window | None = None,
+) -> TriggerResult:
+    """A training job queued through the training service, as a test's user would (the
+    default queue is none: the test runs or inspects the job itself)."""
+    from enms.training import service as training
+
+    return training.trigger(
+        session=session,
+        machine_id=machine_id,
+        model_type=model_type,
+        trigger_type=trigger_type,
+        reason=reason,
+        requested_by="test",
+        window=window or Window(None, None),
+        hyperparameters=hyperparameters or {},
+        clock=clock,
+        enqueue=enqueue or (lambda _job_id: None),
+    )

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.factories import import_demo_machine, make_machine
+from tests.factories import import_demo_machine, make_machine, trigger_job
 
 from enms.core.cli_context import AppContext
 from enms.core.clock import FrozenClock
@@ -21,7 +21,6 @@ from enms.evaluation import service
 from enms.evaluation.commands import evaluate as evaluate_command
 from enms.evaluation.models import PerformanceMetric
 from enms.evaluation.schemas import EvaluationRead
-from enms.training import service as training
 from enms.training.runner import RunContext, run_job
 
 
@@ -29,17 +28,12 @@ def _train(
     factory: SessionFactory, clock: FrozenClock, machine_id: int, model_type: str, until: str
 ) -> None:
     with session_scope(factory, write=True) as session:
-        job = training.trigger(
-            session=session,
+        job = trigger_job(
+            session,
             machine_id=machine_id,
             model_type=model_type,
-            trigger_type="manual",
-            reason=None,
-            requested_by="test",
-            window=Window.parse(None, until),
-            hyperparameters={},
             clock=clock,
-            enqueue=lambda _i: None,
+            window=Window.parse(None, until),
         )
     assert job.training_job_id is not None
     ctx = RunContext(factory=factory, settings=TrainingSettings(), clock=clock)

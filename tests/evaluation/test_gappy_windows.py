@@ -88,7 +88,9 @@ def test_cli_evaluate_names_the_absent_driver(tmp_path: Path, clock: FrozenClock
     with session_scope(factory, write=True) as session:
         machine_id = import_demo_machine(session, clock, index=1, days=120, name="F1").id
     _blank(factory, machine_id, "2025-04-01T00:00Z", "2025-05-01T00:00Z", production_units=None)
-    settings = Settings(database_url=url, data_dir=tmp_path / "data")
+    # The `enms` process below runs in tmp_path, so its data directory (and the instance
+    # secret that signs the version) is tmp_path/.enms: train with the same one.
+    settings = Settings(database_url=url, data_dir=tmp_path / ".enms")
     with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
         _train_baseline(client, machine_id, "2025-04-01")
     engine.dispose()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 
 from enms.api.app import create_app
 from enms.core.clock import FrozenClock
@@ -101,17 +101,9 @@ def test_the_watchdog_enqueues_a_pending_job_no_message_names(
     runtime: Runtime, session_factory: SessionFactory, machines: list[int], clock: FrozenClock
 ) -> None:
     with session_scope(session_factory, write=True) as session:
-        lost = service.trigger(
-            session=session,
-            machine_id=machines[0],
-            model_type="baseline",
-            trigger_type="manual",
-            reason=None,
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={},
-            clock=clock,
-            enqueue=lambda _i: None,  # the enqueue is lost
+        # No enqueue: the job's queue message is lost.
+        lost = trigger_job(
+            session, machine_id=machines[0], model_type="baseline", clock=clock
         ).training_job_id
     queued = _trigger(session_factory, runtime, machines[1]).training_job_id
     assert tasks.cleanup(runtime)["reenqueued_pending"] == []  # too young to be called lost

@@ -19,17 +19,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 from tests.conftest import create_scratch_postgres, drop_scratch_postgres
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 from tests.jobs.procs import alive, descendants, enms_env, poll, running
 
 from enms.core import schema
 from enms.core.clock import SystemClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
-from enms.core.timewindow import Window
 from enms.jobs.runtime import Runtime, create_runtime
 from enms.registry.models import ModelVersion
-from enms.training import service
 from enms.training.models import TrainingJob
 
 pytestmark = pytest.mark.postgres
@@ -54,17 +52,14 @@ def _holder_pid(factory: SessionFactory, job_id: int) -> int | None:
 def _trigger(factory: SessionFactory, rt: Runtime, machine_id: int) -> int:
     with session_scope(factory, write=True) as session:
         # 1,500 trees: a real fit of a few seconds, time to stop its worker in it.
-        result = service.trigger(
-            session=session,
+        result = trigger_job(
+            session,
             machine_id=machine_id,
             model_type="anomaly",
-            trigger_type="manual",
-            reason="recovery test",
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={"n_estimators": 1500},
             clock=SystemClock(),
             enqueue=rt.enqueue_training,
+            hyperparameters={"n_estimators": 1500},
+            reason="recovery test",
         )
     assert result.training_job_id is not None
     return result.training_job_id

@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings, TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidInput
-from enms.core.timewindow import Window
 from enms.jobs import schedule
 from enms.jobs.models import SchedulerRun
 from enms.training import service
@@ -98,18 +97,7 @@ def test_baseline_retrain_retrains_only_old_champions(
 ) -> None:
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock).id
-        first = service.trigger(
-            session=session,
-            machine_id=machine_id,
-            model_type="baseline",
-            trigger_type="manual",
-            reason=None,
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={},
-            clock=clock,
-            enqueue=lambda _i: None,
-        )
+        first = trigger_job(session, machine_id=machine_id, model_type="baseline", clock=clock)
     assert first.training_job_id is not None
     run_job(
         first.training_job_id,

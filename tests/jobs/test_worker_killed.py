@@ -13,16 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 from tests.jobs.procs import enms_env, running
 
 from enms.core.clock import FrozenClock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
-from enms.core.timewindow import Window
 from enms.jobs.runtime import create_runtime
 from enms.registry.models import ModelVersion
-from enms.training import service
 from enms.training.models import TrainingJob
 
 HEARTBEAT = "0.5"
@@ -70,17 +68,14 @@ def test_killed_worker_job_is_requeued_and_completes_once(
     )
     with session_scope(session_factory, write=True) as session:
         # 2,000 trees make a real fit that lasts a few seconds: time to kill the worker in it.
-        result = service.trigger(
-            session=session,
+        result = trigger_job(
+            session,
             machine_id=machine_id,
             model_type="anomaly",
-            trigger_type="manual",
-            reason="kill test",
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={"n_estimators": 2000},
             clock=SystemClock(),
             enqueue=runtime.enqueue_training,
+            hyperparameters={"n_estimators": 2000},
+            reason="kill test",
         )
     job_id = result.training_job_id
     assert job_id is not None

@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
-from tests.factories import import_demo_machine, readings_csv
+from tests.factories import import_demo_machine, readings_csv, trigger_job
 
 from enms.core.clock import FrozenClock
 from enms.core.config import TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
 from enms.registry.models import AuditLog
-from enms.training import service as training
 from enms.training.runner import RunContext, run_job
 
 PER_MACHINE_TABLES = (
@@ -40,17 +39,13 @@ def _trained_machine(factory: SessionFactory, clock: FrozenClock, name: str) -> 
     with session_scope(factory, write=True) as s:
         machine_id = import_demo_machine(s, clock, name=name, days=30).id
     with session_scope(factory, write=True) as s:
-        job = training.trigger(
-            session=s,
+        job = trigger_job(
+            s,
             machine_id=machine_id,
             model_type="baseline",
-            trigger_type="manual",
-            reason="test",
-            requested_by="test",
-            window=Window.parse(None, "2025-01-25"),
-            hyperparameters={},
             clock=clock,
-            enqueue=lambda _i: None,
+            reason="test",
+            window=Window.parse(None, "2025-01-25"),
         )
     assert job.training_job_id is not None
     ctx = RunContext(factory=factory, settings=TrainingSettings(), clock=clock)

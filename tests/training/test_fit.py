@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 
 from enms.core.clock import FrozenClock
 from enms.core.config import TrainingSettings
 from enms.core.db import SessionFactory, session_scope
-from enms.core.timewindow import Window
 from enms.demo.generator import generate_plant
 from enms.ml.baseline import BaselineModel
 from enms.training import service
@@ -67,17 +66,8 @@ def test_a_fit_over_its_memory_limit_fails_the_job_clearly(
 ) -> None:
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock).id
-        job_id = service.trigger(
-            session=session,
-            machine_id=machine_id,
-            model_type="anomaly",
-            trigger_type="manual",
-            reason=None,
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={},
-            clock=clock,
-            enqueue=lambda _i: None,
+        job_id = trigger_job(
+            session, machine_id=machine_id, model_type="anomaly", clock=clock
         ).training_job_id
     assert job_id is not None
     ctx = RunContext(

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 
 from enms.core.clock import FrozenClock, SystemClock
 from enms.core.config import TrainingSettings
 from enms.core.db import SessionFactory, session_scope
-from enms.core.timewindow import Window
 from enms.registry.models import ModelVersion
 from enms.training import service
 from enms.training.runner import RunContext, run_job
@@ -85,17 +84,12 @@ class _Job:
 def prophet_job(session_factory: SessionFactory, clock: FrozenClock) -> int:
     with session_scope(session_factory, write=True) as session:
         machine = import_demo_machine(session, clock, days=365, freq="15min")
-        result = service.trigger(
-            session=session,
+        result = trigger_job(
+            session,
             machine_id=machine.id,
             model_type="forecast_prophet",
-            trigger_type="manual",
-            reason="kill test",
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={},
             clock=SystemClock(),
-            enqueue=lambda _i: None,
+            reason="kill test",
         )
     assert result.training_job_id is not None
     return result.training_job_id

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from tests.factories import import_demo_machine
+from tests.factories import import_demo_machine, trigger_job
 
 from enms.core.clock import FrozenClock
 from enms.core.config import TrainingSettings
@@ -31,17 +31,14 @@ def _trigger(
     window: Window | None = None,
 ) -> TriggerResult:
     with session_scope(factory, write=True) as session:
-        return service.trigger(
-            session=session,
+        return trigger_job(
+            session,
             machine_id=machine_id,
             model_type=model_type,
-            trigger_type="manual",
-            reason="test",
-            requested_by="test",
-            window=window or Window(None, None),
-            hyperparameters={},
             clock=clock,
-            enqueue=(queued.append if queued is not None else lambda _i: None),
+            enqueue=queued.append if queued is not None else lambda _i: None,
+            reason="test",
+            window=window or Window(None, None),
         )
 
 
@@ -99,17 +96,13 @@ def test_fifty_triggers_while_the_same_model_is_fitting_all_answer_in_progress(
     session_factory: SessionFactory, clock: FrozenClock, machine_id: int
 ) -> None:
     with session_scope(session_factory, write=True) as session:
-        running = service.trigger(
-            session=session,
+        running = trigger_job(
+            session,
             machine_id=machine_id,
             model_type="anomaly",
-            trigger_type="manual",
-            reason="long fit",
-            requested_by="test",
-            window=Window(None, None),
-            hyperparameters={"n_estimators": 1500},
             clock=clock,
-            enqueue=lambda _i: None,
+            hyperparameters={"n_estimators": 1500},
+            reason="long fit",
         ).training_job_id
     assert running is not None
     fitting = threading.Event()

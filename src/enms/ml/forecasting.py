@@ -106,12 +106,15 @@ class ForecastEvaluation:
     drivers_used: list[str] = field(default_factory=list)
     skill_upper_bound: bool = False
     origin_every_hours: float = 6.0
+    #: Forecast points (origin, target) left out: actual or a naive reference missing.
+    n_dropped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with lower-snake-case metric keys."""
         return {
             **self.overall,
             "n_origins": self.n_origins,
+            "n_dropped": self.n_dropped,
             "origin_every_hours": self.origin_every_hours,
             "nominal_coverage": 1.0 - self.alpha,
             "naive_rmse": self.naive_rmse,
@@ -207,7 +210,9 @@ def evaluate_forecaster(
         actual=frame[TARGET].reindex(fc.index).to_numpy(),
         naive=seasonal_naive(frame, step, timezone=tz).reindex(fc.index).to_numpy(),
         daily_naive=_daily_naive(frame, fc, step, tz),
-    ).dropna(subset=["actual", "forecast", "naive", "daily_naive", "lower", "upper"])
+    )
+    issued = len(table)
+    table = table.dropna(subset=["actual", "forecast", "naive", "daily_naive", "lower", "upper"])
     undefined: dict[str, str] = {}
     overall = _scores(table, undefined, "")
     lead = np.ceil(table["step"].to_numpy() * (step / HOUR)).astype(int)
@@ -235,4 +240,5 @@ def evaluate_forecaster(
         drivers_used=used,
         skill_upper_bound=any(d not in declared for d in used),
         origin_every_hours=origin_every / HOUR,
+        n_dropped=issued - len(table),
     )

@@ -154,9 +154,11 @@ def _forecast(
     values: dict[str, float | None] = {
         k: data.pop(k) for k in ("mape", "rmse", "mae", "skill", "coverage", "n") if k in data
     }
+    # Forecasts are scored per (origin, target) point: a missing reading drops every
+    # forecast of it, and of the day after whose daily-naive reference it is.
+    dropped = int(data.pop("n_dropped", 0))
     result = Score(model.model_type, values, undefined, data)
-    missing_target = int(window[TARGET].isna().sum()) if TARGET in window else len(window)
-    return _with_counts(result, {"missing_target": missing_target}, [])
+    return _with_counts(result, {"missing_actual_or_reference": dropped}, [])
 
 
 def _anomaly(model: EnergyModel, window: pd.DataFrame) -> Score:

@@ -147,16 +147,18 @@ def child_main(request: FitRequest, conn: Connection) -> None:
     threading.Thread(target=_exit_with_parent, args=(conn,), daemon=True).start()
     try:
         _one_thread_per_fit()
+        # OpenBLAS takes its work buffers at the first product and calls exit(1) when it
+        # cannot: take them before the limit, so running out shows as a MemoryError.
+        np.dot(np.ones((64, 64)), np.ones((64, 64)))
         _limit_memory(request.memory_mb)
         result = fit_validate_refit(request, lambda stage, pct: conn.send(("stage", stage, pct)))
         conn.send(("done", result))
     except MemoryError:
+        # Lift the (soft) limit again: under it even sending the message can fail.
+        _limit_memory(None)
         limit = f" of {request.memory_mb} MiB" if request.memory_mb else ""
         conn.send(
-            (
-                "error",
-                f"the fit ran out of memory (limit{limit}, ENMS_TRAINING__FIT_MEMORY_MB)",
-            )
+            ("error", f"the fit ran out of memory (limit{limit}, ENMS_TRAINING__FIT_MEMORY_MB)")
         )
     except (ModelError, DomainError) as exc:
         conn.send(("error", str(exc)))
@@ -177,12 +179,15 @@ def _exit_with_parent(conn: Connection) -> None:
 
 
 def _limit_memory(megabytes: int | None) -> None:
-    if megabytes is None:
-        return
+    """Set the soft address-space limit (None: back to the hard limit, which stays as it
+    was so the limit can be lifted to report the failure)."""
     import resource
 
-    limit = megabytes * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    soft = hard if megabytes is None else megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def _one_thread_per_fit() -> None:

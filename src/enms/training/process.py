@@ -34,6 +34,7 @@ class FitProcess:
 
     def __init__(self, request: FitRequest) -> None:
         mp = _context()
+        self._memory_mb = request.memory_mb
         self._conn, child_end = mp.Pipe(duplex=True)
         self._proc: BaseProcess = mp.Process(
             target=child_main, args=(request, child_end), name=f"enms-fit-{request.job_id}"
@@ -75,7 +76,14 @@ class FitProcess:
         self._proc.join(1)
         code = self._proc.exitcode
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        return f"the fitting process ended without a result ({how}); nothing was registered"
+        hint = ""
+        if self._memory_mb is not None:
+            # Native code (BLAS, Stan) that cannot allocate exits or aborts without a word.
+            hint = (
+                f"; it ran under a memory limit of {self._memory_mb} MiB "
+                "(ENMS_TRAINING__FIT_MEMORY_MB), which it may have exceeded"
+            )
+        return f"the fitting process ended without a result ({how}){hint}; nothing was registered"
 
 
 def warm_up() -> None:
