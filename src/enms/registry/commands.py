@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from enms.core.cli_context import AppContext, emit, json_option, pass_app
@@ -87,7 +89,8 @@ def show(
                 _line(v),
                 f"  trained on {v.training_rows:,} readings, {v.training_start:%Y-%m-%d %H:%M} .. "
                 f"{v.training_end:%Y-%m-%d %H:%M} UTC (validated on the last "
-                f"{str(v.metrics_holdout.get('n', '?')).removesuffix('.0')} readings "
+                f"{str(v.metrics_holdout.get('n', '?')).removesuffix('.0')} "
+                f"{'forecast points' if model_type.startswith('forecast_') else 'readings'} "
                 "before refitting)"
                 if v.training_start and v.training_end and v.training_rows
                 else "",
@@ -95,6 +98,7 @@ def show(
                 "  hyperparameters: "
                 + (", ".join(f"{k}={x}" for k, x in v.hyperparameters.items()) or "(defaults)"),
                 *_coefficient_lines(v.metrics_in_sample.get("coefficients")),
+                *_report_lines(v.metrics_in_sample),
             ]
             if line
         ).rstrip(),
@@ -114,6 +118,47 @@ def _coefficient_lines(table: object) -> list[str]:
             for k in ("estimate", "std_error", "p_value")
         ]
         lines.append(f"    {term:<{width}}  {shown[0]:>11}  ± {shown[1]:<10} p={shown[2]}")
+    return lines
+
+
+def _report_lines(report: dict[str, Any]) -> list[str]:
+    """What the model says about its own fit: flags, the training-window check, CalTRACK
+    sufficiency, and a forecaster's candidates with their validation scores."""
+    lines = [f"  flags: {', '.join(report['flags'])}"] if report.get("flags") else []
+    check = report.get("training_window_check")
+    if isinstance(check, dict) and check.get("checked"):
+        if check.get("change_detected"):
+            lines.append(
+                f"  training window: level shift of {check['shift_percent']:+.1f} % "
+                f"({check['shift_kwh']:+.3g} kWh per reading) from {check['change_point']} "
+                f"(p={check['p_value']:.2g}, {check['method']})"
+            )
+        else:
+            lines.append(f"  training window: no level shift (p={check['p_value']:.2g})")
+    sufficiency = report.get("sufficiency")
+    if isinstance(sufficiency, dict):
+        why = "; ".join(sufficiency.get("reasons") or [])
+        lines.append(
+            f"  data sufficiency (CalTRACK): {sufficiency.get('verdict')}"
+            + (f" — {why}" if why else "")
+        )
+    selection = report.get("selection")
+    if isinstance(selection, dict) and isinstance(selection.get("candidates"), dict):
+        lines.append(
+            f"  chosen: {selection.get('winner')} (validation from "
+            f"{selection.get('validation_from')}, {selection.get('n_origins')} origins):"
+        )
+        for name, scores in selection["candidates"].items():
+            cells = scores if isinstance(scores, dict) else {}
+            shown = " ".join(
+                f"{k}={cells[k]:.4g}" if isinstance(cells.get(k), int | float) else f"{k}=-"
+                for k in ("rmse", "mape", "skill")
+            )
+            mark = "*" if name == selection.get("winner") else " "
+            lines.append(
+                f"   {mark} {name:<22} {shown}"
+                + (f"  ({cells['error']})" if cells.get("error") else "")
+            )
     return lines
 
 
