@@ -15,6 +15,7 @@ from enms.core.clock import FrozenClock
 from enms.core.config import Settings, TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidInput
+from enms.core.timewindow import Window
 from enms.jobs import schedule
 from enms.jobs.models import SchedulerRun
 from enms.training import service
@@ -108,7 +109,7 @@ def test_baseline_retrain_retrains_only_old_champions(
     young = training_tasks.baseline_retrain(
         factory=session_factory, settings=settings, clock=clock, enqueue=queued.append
     )
-    assert young == {"triggered_jobs": [], "already_running": []}
+    assert young == {"triggered_jobs": [], "already_running": [], "refused": []}
     clock.advance(timedelta(days=8))
     old = training_tasks.baseline_retrain(
         factory=session_factory, settings=settings, clock=clock, enqueue=queued.append
@@ -119,6 +120,37 @@ def test_baseline_retrain_retrains_only_old_champions(
         job = service.get_job(session=session, job_id=queued[0])
         assert (job.trigger_type, job.requested_by) == ("scheduled", "scheduler")
         assert job.trigger_reason == "champion v1 is 8 days old"
+
+
+def test_baseline_retrain_goes_on_past_a_machine_it_cannot_retrain(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    from enms.readings import service as readings
+
+    machine_ids = []
+    for index in (1, 2):
+        with session_scope(session_factory, write=True) as session:
+            machine_id = import_demo_machine(session, clock, index=index).id
+            job = trigger_job(session, machine_id=machine_id, model_type="baseline", clock=clock)
+        assert job.training_job_id is not None
+        run_job(
+            job.training_job_id,
+            RunContext(factory=session_factory, settings=TrainingSettings(), clock=clock),
+        )
+        machine_ids.append(machine_id)
+    with session_scope(session_factory, write=True) as session:  # the first lost its readings
+        readings.delete_readings(
+            session=session, machine_id=machine_ids[0], window=Window(None, clock.now())
+        )
+    clock.advance(timedelta(days=8))
+    queued: list[int] = []
+    result = training_tasks.baseline_retrain(
+        factory=session_factory, settings=Settings(), clock=clock, enqueue=queued.append
+    )
+    assert [r["machine_id"] for r in result["refused"]] == [machine_ids[0]]
+    assert "readings" in result["refused"][0]["reason"]
+    assert len(result["triggered_jobs"]) == 1
+    assert queued == result["triggered_jobs"]
 
 
 def test_copies_of_a_tick_run_late_share_its_slot() -> None:

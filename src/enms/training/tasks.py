@@ -11,18 +11,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
+from enms.core.errors import InvalidInput
 from enms.core.timewindow import Window
 from enms.registry import service as registry
 from enms.training import lifecycle
 from enms.training import service as jobs
 from enms.training.models import TrainingJob
 from enms.training.runner import RunContext, run_job
+from enms.training.schemas import TriggerResult
 
 
 def train(job_id: int, *, ctx: RunContext) -> str:
@@ -64,6 +66,7 @@ def baseline_retrain(
     max_age = timedelta(days=settings.schedule.baseline_max_age_days)
     triggered: list[int | None] = []
     skipped: list[int | None] = []
+    refused: list[dict[str, Any]] = []
     with session_scope(factory) as session:
         stale = [
             (c.machine_id, c.version, c.created_at)
@@ -71,19 +74,34 @@ def baseline_retrain(
             if clock.now() - c.created_at > max_age
         ]
     for machine_id, version, created in stale:
-        with session_scope(factory, write=True) as session:
-            age = (clock.now() - created).days
-            result = jobs.trigger(
-                session=session,
-                machine_id=machine_id,
-                model_type="baseline",
-                trigger_type="scheduled",
-                reason=f"champion v{version} is {age} days old",
-                requested_by="scheduler",
-                window=Window(None, None),
-                hyperparameters={},
-                clock=clock,
-                enqueue=enqueue,
-            )
+        try:
+            result = _retrain(factory, clock, enqueue, machine_id, version, created)
+        except InvalidInput as exc:  # e.g. its readings were deleted: the others still run
+            refused.append({"machine_id": machine_id, "reason": str(exc)})
+            continue
         (triggered if result.triggered else skipped).append(result.training_job_id)
-    return {"triggered_jobs": triggered, "already_running": skipped}
+    return {"triggered_jobs": triggered, "already_running": skipped, "refused": refused}
+
+
+def _retrain(
+    factory: SessionFactory,
+    clock: Clock,
+    enqueue: lifecycle.Enqueue,
+    machine_id: int,
+    version: int,
+    created: datetime,
+) -> TriggerResult:
+    with session_scope(factory, write=True) as session:
+        age = (clock.now() - created).days
+        return jobs.trigger(
+            session=session,
+            machine_id=machine_id,
+            model_type="baseline",
+            trigger_type="scheduled",
+            reason=f"champion v{version} is {age} days old",
+            requested_by="scheduler",
+            window=Window(None, None),
+            hyperparameters={},
+            clock=clock,
+            enqueue=enqueue,
+        )
