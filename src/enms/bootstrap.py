@@ -46,9 +46,11 @@ def full_metadata() -> MetaData:
     from enms.evaluation import models as _evaluation
     from enms.experiments import models as _experiments
     from enms.jobs import models as _jobs
+    from enms.predictions import models as _predictions
     from enms.readings import models as _readings
     from enms.registry import models as _registry
     from enms.training import models as _training
 
-    del _alerts, _meta, _evaluation, _experiments, _jobs, _readings, _registry, _training
+    del _alerts, _meta, _evaluation, _experiments, _jobs, _predictions, _readings, _registry
+    del _training
     return Base.metadata

@@ -127,8 +127,67 @@ class ScheduleSettings(BaseModel):
     baseline_retrain: str = Field(
         "0 2 * * 0", description="Retrain baselines whose champion is older than max age."
     )
+    score_predictions: str = Field(
+        "2 * * * *",
+        description="Score new readings with every champion and challenger (prediction log); "
+        "also run after every import.",
+    )
+    performance_evaluation: str = Field(
+        "20 0 * * *",
+        description="Write daily (and, on Mondays, weekly) metrics rows from the prediction log.",
+    )
+    drift_check: str = Field(
+        "40 0 * * *", description="Drift checks of every champion and challenger."
+    )
     baseline_max_age_days: float = Field(
         7, gt=0, description="baseline_retrain retrains champions older than this."
+    )
+
+
+class MonitoringSettings(BaseModel):
+    """The prediction log, periodic evaluation and metric trends (``ENMS_MONITORING__*``)."""
+
+    forecast_origin_hour: int = Field(
+        0,
+        ge=0,
+        le=23,
+        description="Local hour (machine time zone) at which forecasters issue their daily "
+        "day-ahead forecast into the prediction log.",
+    )
+    score_batch_days: int = Field(
+        31, ge=1, description="Most days of new readings one scoring run takes per version."
+    )
+    retention_days: int = Field(
+        400,
+        ge=7,
+        description="Raw prediction-log points older than this are deleted once rolled up "
+        "into daily sums (prediction_daily keeps the metrics computable).",
+    )
+    trend_max_points: int = Field(
+        1000, ge=10, le=100_000, description="Most points per series a metrics trend returns."
+    )
+    projection_horizon_days: float = Field(
+        30,
+        gt=0,
+        description="A metric's projected crossing of its degradation threshold is reported "
+        "when it falls within this many days.",
+    )
+
+
+class DriftSettings(BaseModel):
+    """Drift checks (``ENMS_DRIFT__*``)."""
+
+    current_days: int = Field(
+        7, ge=1, description="Default current window of a drift check: the last N days."
+    )
+    alpha: float = Field(
+        0.01, gt=0, lt=0.5, description="Significance level of the two-sample driver tests."
+    )
+    dataset_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Dataset-level data drift when at least this share of drivers drift.",
     )
 
 
@@ -175,6 +234,8 @@ class Settings(BaseSettings):
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+    drift: DriftSettings = Field(default_factory=DriftSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -44,9 +44,12 @@ class PerformanceMetric(Base):
     recall: Mapped[float | None] = mapped_column(Float)
     f1: Mapped[float | None] = mapped_column(Float)
     skill: Mapped[float | None] = mapped_column(Float)
-    drift_detected: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: None until a drift check ran on this window; then its verdict.
+    drift_detected: Mapped[bool | None] = mapped_column(Boolean, default=None)
     drift_score: Mapped[float | None] = mapped_column(Float)
     drift_details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     #: Metrics with no value and why (e.g. ``{"mape": "actuals all near zero"}``), and extras.
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    #: ``evaluation`` (on request), ``periodic_daily`` / ``periodic_weekly`` (from the
+    #: prediction log), ``recorded`` (``metrics/record``), ``drift_check``.
     source: Mapped[str] = mapped_column(String(32), default="evaluation")

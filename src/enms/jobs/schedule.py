@@ -77,6 +77,21 @@ def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
             "retrain baselines whose champion is older than "
             f"{settings.schedule.baseline_max_age_days:g} days",
         ),
+        PeriodicJob(
+            "score_predictions",
+            settings.schedule.score_predictions,
+            "score new readings with every champion and challenger into the prediction log",
+        ),
+        PeriodicJob(
+            "performance_evaluation",
+            settings.schedule.performance_evaluation,
+            "daily and weekly metrics rows of every champion and challenger",
+        ),
+        PeriodicJob(
+            "drift_check",
+            settings.schedule.drift_check,
+            "drift checks of every champion and challenger",
+        ),
     ]
 
 

@@ -18,7 +18,10 @@ from huey.api import TaskWrapper
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory
+from enms.drift import tasks as drift_tasks
+from enms.evaluation import periodic as evaluation_tasks
 from enms.jobs import schedule
+from enms.predictions import tasks as prediction_tasks
 from enms.training import tasks as training_tasks
 from enms.training.models import TrainingJob
 from enms.training.runner import RunContext
@@ -71,6 +74,15 @@ def _bodies(host: Host) -> dict[str, Callable[[], dict[str, Any]]]:
             settings=host.settings,
             clock=host.clock,
             enqueue=host.enqueue_training,
+        ),
+        "score_predictions": lambda: prediction_tasks.score_predictions(
+            factory=host.factory, settings=host.settings, clock=host.clock
+        ),
+        "performance_evaluation": lambda: evaluation_tasks.performance_evaluation(
+            factory=host.factory, settings=host.settings, clock=host.clock
+        ),
+        "drift_check": lambda: drift_tasks.drift_checks(
+            factory=host.factory, settings=host.settings, clock=host.clock
         ),
     }
 

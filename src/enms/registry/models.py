@@ -30,6 +30,13 @@ class ModelVersion(Base):
     model_type: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="ready")
+    #: ``enms`` (trained here, with an artifact) or ``external`` (trained elsewhere and
+    #: registered by name with its metadata and no artifact, so its metrics can be tracked).
+    origin: Mapped[str] = mapped_column(String(16), default="enms")
+    #: The name an external model was registered under (None for enms-trained versions).
+    name: Mapped[str | None] = mapped_column(String(200))
+    #: Free metadata of an external model (framework, run id, URI ...).
+    external_metadata: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64))
     artifact_size: Mapped[int | None] = mapped_column(Integer)
