@@ -166,6 +166,17 @@ class MonitoringSettings(BaseModel):
     trend_max_points: int = Field(
         1000, ge=10, le=100_000, description="Most points per series a metrics trend returns."
     )
+    degradation_relative: dict[str, float] = Field(
+        default_factory=lambda: {
+            "baseline": 0.25,
+            "anomaly": 0.25,
+            "forecast_arima": 0.25,
+            "forecast_prophet": 0.25,
+        },
+        description="Per model type: a metric worse than the version's held-out value by more "
+        "than this fraction (of the held-out value; skill and F1 by this much absolute) is "
+        "degraded. JSON, e.g. '{\"baseline\": 0.2}'.",
+    )
     projection_horizon_days: float = Field(
         30,
         gt=0,
