@@ -27,6 +27,7 @@ from enms.core.secrets import instance_secret_for
 from enms.evaluation.api import router as evaluation_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
+from enms.predictions.api import router as predictions_router
 from enms.readings.api import router as readings_router
 from enms.registry.api import router as registry_router
 from enms.training.api import router as training_router
@@ -80,6 +81,7 @@ def create_app(
         registry_router,
         training_router,
         evaluation_router,
+        predictions_router,
         scheduler_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

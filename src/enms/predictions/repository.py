@@ -7,18 +7,23 @@ evaluation, trends, drift checks and A/B statistics read the log.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from enms.core.timewindow import as_utc
 from enms.predictions.models import PredictionBatch, PredictionPoint
+from enms.readings.models import EnergyReading
+from enms.registry.models import ModelAlias
 
 POINT_COLUMNS = ("origin", "predicted", "lower", "upper", "actual", "score", "flagged", "arm")
+#: Aliases whose versions are scored (shadow scoring: both see every reading).
+SCORED_ALIASES = ("champion", "challenger")
 
 
 def _value(v: Any) -> Any:
@@ -108,3 +113,137 @@ def points_frame(
     for name in ("predicted", "lower", "upper", "actual", "score"):
         frame[name] = frame[name].astype(float)
     return frame.set_index("ts")
+
+
+def scoring_targets(session: Session, machine_id: int | None = None) -> list[tuple[int, str]]:
+    """``(version id, alias)`` of every champion and challenger (of one machine, or all),
+    ordered by machine, model type and alias."""
+    query = select(ModelAlias.model_version_id, ModelAlias.alias).where(
+        ModelAlias.alias.in_(SCORED_ALIASES)
+    )
+    if machine_id is not None:
+        query = query.where(ModelAlias.machine_id == machine_id)
+    rows = session.execute(
+        query.order_by(ModelAlias.machine_id, ModelAlias.model_type, ModelAlias.alias)
+    )
+    return [(int(v), str(a)) for v, a in rows]
+
+
+def resume_point(session: Session, model_id: int) -> datetime | None:
+    """Where the next scoring run of a version starts: the end of its last scored window,
+    or just after its last logged target/origin (whichever is later); None if never scored."""
+    window_end = session.scalar(
+        select(func.max(PredictionBatch.window_end)).where(PredictionBatch.model_id == model_id)
+    )
+    last = session.execute(
+        select(func.max(PredictionPoint.ts), func.max(PredictionPoint.origin)).where(
+            PredictionPoint.model_id == model_id
+        )
+    ).one()
+    candidates = [as_utc(window_end)] if window_end is not None else []
+    if last[1] is not None:
+        candidates.append(as_utc(last[1]) + timedelta(microseconds=1))
+    return max(candidates) if candidates else None
+
+
+def missing_actuals_since(
+    session: Session, *, machine_id: int, since: datetime
+) -> dict[int, datetime]:
+    """Per version, the earliest target at or after ``since`` still without an actual whose
+    reading has arrived (what :func:`fill_actuals` is about to change)."""
+    reading = (
+        select(EnergyReading.id)
+        .where(
+            EnergyReading.machine_id == PredictionPoint.machine_id,
+            EnergyReading.ts == PredictionPoint.ts,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(PredictionPoint.model_id, func.min(PredictionPoint.ts))
+        .where(
+            PredictionPoint.machine_id == machine_id,
+            PredictionPoint.ts >= since,
+            PredictionPoint.actual.is_(None),
+            reading,
+        )
+        .group_by(PredictionPoint.model_id)
+    )
+    return {int(m): as_utc(t) for m, t in rows}
+
+
+def fill_actuals(session: Session, *, machine_id: int, since: datetime) -> int:
+    """Copy arrived readings into logged points of ``machine_id`` (targets at or after
+    ``since``) that have no actual yet; returns how many points were filled."""
+    energy = (
+        select(EnergyReading.energy_kwh)
+        .where(
+            EnergyReading.machine_id == PredictionPoint.machine_id,
+            EnergyReading.ts == PredictionPoint.ts,
+        )
+        .scalar_subquery()
+    )
+    arrived = (
+        select(EnergyReading.id)
+        .where(
+            EnergyReading.machine_id == PredictionPoint.machine_id,
+            EnergyReading.ts == PredictionPoint.ts,
+        )
+        .exists()
+    )
+    result = session.execute(
+        update(PredictionPoint)
+        .where(
+            PredictionPoint.machine_id == machine_id,
+            PredictionPoint.ts >= since,
+            PredictionPoint.actual.is_(None),
+            arrived,
+        )
+        .values(actual=energy)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def points_page(
+    session: Session,
+    *,
+    model_id: int,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+) -> list[Any]:
+    """Up to ``limit`` logged points (with their batch id) of a version in ``[start, end)``,
+    ordered by target then origin."""
+    query = select(
+        PredictionPoint.ts,
+        PredictionPoint.batch_id,
+        *(getattr(PredictionPoint, c) for c in POINT_COLUMNS),
+    ).where(PredictionPoint.model_id == model_id)
+    if start is not None:
+        query = query.where(PredictionPoint.ts >= start)
+    if end is not None:
+        query = query.where(PredictionPoint.ts < end)
+    query = query.order_by(PredictionPoint.ts, PredictionPoint.origin).limit(limit)
+    return list(session.execute(query).all())
+
+
+def batches(session: Session, ids: set[int]) -> list[PredictionBatch]:
+    """The batches with ``ids``."""
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(PredictionBatch).where(PredictionBatch.id.in_(ids)).order_by(PredictionBatch.id)
+        )
+    )
+
+
+def newest_reading(session: Session, machine_id: int) -> datetime | None:
+    """Timestamp of a machine's newest reading (uses the unique ``(machine_id, ts)`` index)."""
+    found = session.scalar(
+        select(func.max(EnergyReading.ts)).where(EnergyReading.machine_id == machine_id)
+    )
+    return None if found is None else as_utc(found)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from enms.readings.schemas import (
 )
 
 router = APIRouter(tags=["machines"])
+log = logging.getLogger(__name__)
 
 
 @router.post("/machines", status_code=status.HTTP_201_CREATED)
@@ -78,7 +80,23 @@ async def import_readings(
     limits = parsing.Plausibility.from_settings(settings.imports)
     body = await _read_body(request, settings.imports.max_upload_mb, limits)
     factory: SessionFactory = request.app.state.session_factory
-    return await run_in_threadpool(_import, factory, machine_id, body, settings.imports.batch_size)
+    summary = await run_in_threadpool(
+        _import, factory, machine_id, body, settings.imports.batch_size
+    )
+    _score_after_import(request, summary)
+    return summary
+
+
+def _score_after_import(request: Request, summary: ImportSummary) -> None:
+    """Have the prediction log score the new readings (and fill forecasts' actuals) now,
+    on a worker: the import has committed, so the scoring run sees it."""
+    runtime = getattr(request.app.state, "runtime", None)
+    if runtime is None or not summary.rows_written:
+        return
+    try:
+        runtime.enqueue_periodic("score_predictions")
+    except Exception:  # the import is done; the hourly run scores these readings anyway
+        log.exception("could not enqueue score_predictions after an import")
 
 
 def _import(

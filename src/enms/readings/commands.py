@@ -7,6 +7,7 @@ pandas-backed modules are imported inside the commands, so `enms --help` stays q
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TypeVar
@@ -347,7 +348,27 @@ def import_readings(app: AppContext, file: Path, machine: str, as_json: bool) ->
                 batch_size=settings.imports.batch_size,
                 progress=advance,
             )
+    _score_after_import(app, summary)
     emit(summary, as_json, _summary_text)
+
+
+#: Where ``enms.cli`` keeps the runtime builder in the root click context (the training
+#: stage's ``RUNTIME_KEY``; repeated here because this stage may not import a later one).
+RUNTIME_KEY = "enms.build_runtime"
+
+
+def _score_after_import(app: AppContext, summary: ImportSummary) -> None:
+    """Queue a prediction-log scoring run for the new readings, when this process has a
+    runtime (run through ``enms``); a worker or ``enms serve`` runs it, as the hourly
+    schedule would."""
+    context = click.get_current_context(silent=True)
+    build = context.find_root().meta.get(RUNTIME_KEY) if context is not None else None
+    if build is None or not summary.rows_written:
+        return
+    try:
+        build(app).enqueue_periodic("score_predictions")
+    except Exception:  # the import is committed; the hourly run scores it anyway
+        logging.getLogger(__name__).exception("could not queue score_predictions")
 
 
 def _summary_text(s: ImportSummary) -> str:
