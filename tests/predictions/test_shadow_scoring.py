@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 from tests.factories import import_demo_machine
-from tests.predictions.conftest import train
+from tests.predictions.training import train
 
 from enms.core.clock import FrozenClock
 from enms.core.config import MonitoringSettings, Settings
@@ -97,6 +97,7 @@ def test_champion_and_challenger_score_every_reading_once_and_continue(
     with session_scope(session_factory) as session:
         newest = session.scalar(select(func.max(EnergyReading.ts)))
         drivers = session.scalars(select(PredictionBatch.drivers_used)).first()
+    assert newest is not None
     assert _points(session_factory, champion.id).index.max() == pd.Timestamp(newest)
     assert drivers  # the baseline's driver columns, recorded on its batches
 
@@ -120,7 +121,7 @@ def test_rollup_sums_equal_raw_metrics_and_survive_retention(
     assert daily["sum_abs_error"].sum() / n == pytest.approx(metrics.mae(y, p), rel=1e-9)
     assert np.sqrt(daily["sum_sq_error"].sum() / n) == pytest.approx(metrics.rmse(y, p), rel=1e-9)
     assert daily["sum_error"].sum() / n == pytest.approx(float(np.mean(y - p)), rel=1e-9)
-    day = raw[raw.index.floor("D") == pd.Timestamp("2025-04-02", tz="UTC")]
+    day = raw[pd.DatetimeIndex(raw.index).floor("D") == pd.Timestamp("2025-04-02", tz="UTC")]
     row = daily[pd.to_datetime(daily["day"], utc=True) == pd.Timestamp("2025-04-02", tz="UTC")]
     mape = metrics.mape(day["actual"].to_numpy(), day["predicted"].to_numpy())
     assert float(row["sum_abs_pct_error"].iloc[0] / row["n_pct"].iloc[0]) == pytest.approx(mape)

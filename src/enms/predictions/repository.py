@@ -246,4 +246,3 @@ def newest_reading(session: Session, machine_id: int) -> datetime | None:
         select(func.max(EnergyReading.ts)).where(EnergyReading.machine_id == machine_id)
     )
     return None if found is None else as_utc(found)
-

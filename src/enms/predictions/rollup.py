@@ -54,9 +54,10 @@ def today(clock: Clock) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def daily_sums(points: pd.DataFrame) -> pd.DataFrame:
+def daily_sums(points: pd.DataFrame, *, forecast: bool = False) -> pd.DataFrame:
     """Per (day, lead_hours): the sums of :data:`SUM_COLUMNS` and ``n_no_actual`` (points
-    with no actual yet, which no sum includes) of ``points`` (a :func:`points_frame`).
+    with no actual yet, which no sum includes) of ``points`` (a :func:`points_frame`);
+    ``forecast`` puts them in lead buckets (else all in bucket 0).
 
     >>> ts = pd.date_range("2025-01-01", periods=3, freq="h", tz="UTC")
     >>> f = pd.DataFrame({"origin": ts, "predicted": [1.0, 2.0, 3.0],
@@ -71,11 +72,9 @@ def daily_sums(points: pd.DataFrame) -> pd.DataFrame:
     origin = pd.DatetimeIndex(points["origin"])
     ahead = ts - origin
     lead = np.zeros(len(points), dtype=np.int64)
-    forecast = np.asarray(ahead > pd.Timedelta(0)) | np.asarray(ts != origin)
-    if forecast.any():
-        step = _step(ts[forecast], origin[forecast])
-        hours = (ahead[forecast] + step) / HOUR
-        lead[forecast] = np.ceil(np.asarray(hours, dtype=float) - 1e-9).astype(np.int64)
+    if forecast:
+        hours = (ahead + _step(ts, origin)) / HOUR
+        lead = np.ceil(np.asarray(hours, dtype=float) - 1e-9).astype(np.int64)
     y = points["actual"].to_numpy(dtype=float)
     p = points["predicted"].to_numpy(dtype=float)
     lo = points["lower"].to_numpy(dtype=float) if "lower" in points else np.full(len(y), np.nan)
@@ -143,10 +142,10 @@ def rollup(
     days = versions = 0
     with session_scope(factory) as session:
         plans = _plans(session, touched, end)
-    for model_id, machine_id, start in plans:
+    for model_id, machine_id, model_type, start in plans:
         with session_scope(factory) as session:
             points = repository.points_frame(session, model_id=model_id, start=start, end=end)
-        table = daily_sums(points)
+        table = daily_sums(points, forecast=model_type.startswith("forecast_"))
         with session_scope(factory, write=True) as session:
             session.execute(
                 delete(PredictionDaily).where(
@@ -164,15 +163,18 @@ def rollup(
 
 def _plans(
     session: Session, touched: dict[int, datetime], end: datetime
-) -> list[tuple[int, int, datetime]]:
-    """(version, machine, first day to recompute) of every version with days to roll up."""
+) -> list[tuple[int, int, str, datetime]]:
+    """(version, machine, model type, first day to recompute) of every version with days
+    to roll up."""
     plans = []
     logged = session.execute(
-        select(PredictionBatch.model_id, func.min(PredictionBatch.machine_id)).group_by(
-            PredictionBatch.model_id
-        )
+        select(
+            PredictionBatch.model_id,
+            func.min(PredictionBatch.machine_id),
+            func.min(PredictionBatch.model_type),
+        ).group_by(PredictionBatch.model_id)
     ).all()
-    for model_id, machine_id in logged:
+    for model_id, machine_id, model_type in logged:
         last = session.scalar(
             select(func.max(PredictionDaily.day)).where(PredictionDaily.model_id == model_id)
         )
@@ -188,7 +190,7 @@ def _plans(
         if model_id in touched:
             start = min(start, _floor_day(touched[model_id]))
         if start < end:
-            plans.append((int(model_id), int(machine_id), start))
+            plans.append((int(model_id), int(machine_id), str(model_type), start))
     return plans
 
 
@@ -235,9 +237,11 @@ def prune(*, factory: SessionFactory, settings: Settings, clock: Clock) -> dict[
             newest = select(func.max(PredictionBatch.id)).where(
                 PredictionBatch.model_id == model_id
             )
-            empty = ~select(PredictionPoint.id).where(
-                PredictionPoint.batch_id == PredictionBatch.id
-            ).exists()
+            empty = (
+                ~select(PredictionPoint.id)
+                .where(PredictionPoint.batch_id == PredictionBatch.id)
+                .exists()
+            )
             gone = session.execute(
                 delete(PredictionBatch).where(
                     PredictionBatch.model_id == model_id,
