@@ -69,29 +69,22 @@ def insert_points(session: Session, *, batch: PredictionBatch, frame: pd.DataFra
         for name, values in columns.items():
             row[name] = _value(values[i])
         rows.append(row)
-    before = _count(session, batch.id)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = PredictionPoint.__table__  # Core insert: plain rows, no ORM bookkeeping
+    written = 0
     for start in range(0, len(rows), 5000):
-        statement = insert(table).on_conflict_do_nothing(  # type: ignore[arg-type]
-            index_elements=["model_id", "ts", "origin"]
+        # RETURNING names the rows really inserted (conflicts return nothing), so the count
+        # needs no second query; drivers disagree on rowcount for multi-row inserts.
+        statement = (
+            insert(table)  # type: ignore[arg-type]
+            .on_conflict_do_nothing(index_elements=["model_id", "ts", "origin"])
+            .returning(table.c.id)
         )
-        session.execute(statement, rows[start : start + 5000])
-    # Counted, not taken from rowcount: drivers disagree on it for multi-row inserts.
-    written = _count(session, batch.id) - before
+        written += len(session.execute(statement, rows[start : start + 5000]).all())
     batch.n_points = (batch.n_points or 0) + written
     session.flush()
     return written
-
-
-def _count(session: Session, batch_id: int) -> int:
-    found = session.scalar(
-        select(func.count())
-        .select_from(PredictionPoint)
-        .where(PredictionPoint.batch_id == batch_id)
-    )
-    return int(found or 0)
 
 
 def points_frame(
@@ -106,8 +99,19 @@ def points_frame(
         query = query.where(PredictionPoint.ts >= start)
     if end is not None:
         query = query.where(PredictionPoint.ts < end)
-    rows = session.execute(query.order_by(PredictionPoint.ts, PredictionPoint.origin)).all()
-    frame = pd.DataFrame(rows, columns=["ts", *POINT_COLUMNS])
+    # Core execution: no ORM row loading for what is a plain column read.
+    ordered = query.order_by(PredictionPoint.ts, PredictionPoint.origin)
+    rows = session.connection().execute(ordered).all()
+    # Built column by column from plain tuples: pandas probing each Row object costs more
+    # than the query itself on a month of points.
+    names = ["ts", *POINT_COLUMNS]
+    columns = list(zip(*map(tuple, rows), strict=True)) if rows else [()] * len(names)
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(list(values), dtype=object)
+            for name, values in zip(names, columns, strict=True)
+        }
+    )
     frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
     frame["origin"] = pd.to_datetime(frame["origin"], utc=True)
     for name in ("predicted", "lower", "upper", "actual", "score"):
