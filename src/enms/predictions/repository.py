@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from enms.core.timewindow import as_utc
@@ -69,21 +69,61 @@ def insert_points(session: Session, *, batch: PredictionBatch, frame: pd.DataFra
         for name, values in columns.items():
             row[name] = _value(values[i])
         rows.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = PredictionPoint.__table__  # Core insert: plain rows, no ORM bookkeeping
-    written = 0
-    for start in range(0, len(rows), 5000):
-        # RETURNING names the rows really inserted (conflicts return nothing), so the count
-        # needs no second query; drivers disagree on rowcount for multi-row inserts.
-        statement = (
-            insert(table)  # type: ignore[arg-type]
-            .on_conflict_do_nothing(index_elements=["model_id", "ts", "origin"])
-            .returning(table.c.id)
-        )
-        written += len(session.execute(statement, rows[start : start + 5000]).all())
+    if session.get_bind().dialect.name == "postgresql":
+        written = _insert_unnest(session, rows)
+    else:
+        written = 0
+        table = PredictionPoint.__table__  # Core insert: plain rows, no ORM bookkeeping
+        for start in range(0, len(rows), 5000):
+            # RETURNING names the rows really inserted (conflicts return nothing), so the
+            # count needs no second query; drivers disagree on rowcount for multi-row inserts.
+            statement = (
+                sqlite.insert(table)  # type: ignore[arg-type]
+                .on_conflict_do_nothing(index_elements=["model_id", "ts", "origin"])
+                .returning(table.c.id)
+            )
+            written += len(session.execute(statement, rows[start : start + 5000]).all())
     batch.n_points = (batch.n_points or 0) + written
     session.flush()
+    return written
+
+
+#: PostgreSQL array types of the log's columns, for :func:`_insert_unnest`.
+PG_TYPES = {
+    "model_id": "integer",
+    "machine_id": "integer",
+    "batch_id": "bigint",
+    "ts": "timestamptz",
+    "origin": "timestamptz",
+    "predicted": "double precision",
+    "lower": "double precision",
+    "upper": "double precision",
+    "actual": "double precision",
+    "score": "double precision",
+    "flagged": "boolean",
+    "arm": "varchar",
+}
+
+
+def _insert_unnest(session: Session, rows: list[dict[str, Any]]) -> int:
+    """PostgreSQL: one ``INSERT … SELECT FROM unnest(arrays)`` per 50,000 rows.
+
+    One bound array per column instead of a multi-row VALUES list: psycopg parses a query
+    with tens of thousands of placeholders slower than the server inserts the rows.
+    """
+    if not rows:
+        return 0
+    names = list(rows[0])
+    arrays = ", ".join(f"CAST(:{n} AS {PG_TYPES[n]}[])" for n in names)
+    statement = text(
+        f"INSERT INTO prediction_log ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT (model_id, ts, origin) DO NOTHING RETURNING id"
+    )
+    written = 0
+    for start in range(0, len(rows), 50_000):
+        chunk = rows[start : start + 50_000]
+        params = {n: [r[n] for r in chunk] for n in names}
+        written += len(session.execute(statement, params).all())
     return written
 
 
