@@ -3,7 +3,8 @@
 Pure (no database). The trend is the Theil–Sen slope (median of pairwise slopes,
 ``scipy.stats.theilslopes``) with its 95 % confidence interval (from Kendall's τ, valid for
 independent noise) over the points of the last ``ENMS_MONITORING__PROJECTION_WINDOW_DAYS``
-days of the series (at least ``ENMS_MONITORING__PROJECTION_MIN_POINTS`` of them). The line
+days of the series (at least ``ENMS_MONITORING__PROJECTION_MIN_POINTS`` of them, at most the
+:data:`MAX_POINTS` most recent: the estimator is quadratic in the points). The line
 is projected ``ENMS_MONITORING__PROJECTION_HORIZON_DAYS`` past the last point; the band uses
 the slope's CI, pivoting at the median point (the trend's uncertainty, not a single row's).
 
@@ -26,6 +27,7 @@ from scipy import stats
 from enms.evaluation.degradation import Threshold
 
 CONFIDENCE = 0.95
+MAX_POINTS = 300
 DAY_SECONDS = 86_400.0
 
 
@@ -85,6 +87,8 @@ def project(
     end = times[-1]
     start = end - timedelta(days=window_days)
     keep = np.array([t >= start for t in times]) & np.isfinite(y_all)
+    if keep.sum() > MAX_POINTS:  # Theil-Sen is O(n²): the most recent MAX_POINTS
+        keep[: np.flatnonzero(keep)[-MAX_POINTS]] = False
     n = int(keep.sum())
     if n < min_points:
         return None, f"only {n} points in the last {window_days:g} days (need {min_points})"
@@ -128,7 +132,7 @@ def project(
     return (
         ProjectionResult(
             method=f"Theil-Sen slope, {int(CONFIDENCE * 100)} % CI (scipy.stats.theilslopes), "
-            f"points of the last {window_days:g} days",
+            f"points of the last {window_days:g} days (at most the {MAX_POINTS} most recent)",
             window_start=start,
             window_end=end,
             n_points=n,

@@ -19,7 +19,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, cast, false, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, and_, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
@@ -47,6 +47,7 @@ TREND_METRICS = ("r_squared", "rmse", "mae", "mape", "cv_rmse", "nmbe", "precisi
                  "recall", "f1", "skill", "drift_score")  # fmt: skip
 DEFAULT_DAYS = 30.0
 MAX_MARKERS = 1000
+SORT_MEMORY = "64MB"  # PostgreSQL work_mem of a trend's read (its default 4MB spills)
 
 
 def resolve_window(
@@ -178,6 +179,8 @@ def _grouped(
     if session.get_bind().dialect.name == "sqlite":
         epoch = cast(func.strftime("%s", M.evaluation_end), BigInteger)
     else:
+        # the grouping sorts every row of the window: in memory, not in a temporary file
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
         epoch = cast(func.floor(func.extract("epoch", M.evaluation_end)), BigInteger)
     bucket = ((epoch - origin) // width).label("bucket")
     columns: list[Any] = [bucket, M.model_version, M.source, func.min(M.evaluation_end)]
@@ -211,7 +214,7 @@ def _merge(groups: list[dict[str, Any]], name: str) -> tuple[list[TrendPoint], i
         for p in parts:
             per_version[p["version"]] += p[name][0]
         points.append(
-            TrendPoint(
+            TrendPoint.model_construct(  # values from the database: no re-validation
                 time=min(p["time"] for p in parts),
                 value=sum(float(p[name][1]) * p[name][0] for p in parts) / n,
                 min=min(float(p[name][2]) for p in parts),
