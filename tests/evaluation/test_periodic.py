@@ -19,7 +19,7 @@ from enms.evaluation.models import PerformanceMetric
 from enms.evaluation.periodic import performance_evaluation
 from enms.ml.metrics import regression_report
 from enms.predictions import repository as log
-from enms.predictions.models import PredictionBatch
+from enms.predictions.models import PredictionBatch, PredictionDaily
 from enms.readings import parsing
 from enms.readings import service as readings
 from enms.readings.schemas import MachineCreate
@@ -87,6 +87,16 @@ def plant(session_factory: SessionFactory) -> dict[str, object]:
         )
         _log(s, machine.id, ids["baseline"], "baseline", base)
         _log(s, machine.id, challenger, "baseline", base.iloc[:48].assign(predicted=y[:48] + 1))
+        # 2025-03-04 of the challenger survives only as its daily rollup (raw points pruned)
+        pruned = base[(base.index >= "2025-03-04") & (base.index < "2025-03-05")].dropna()
+        sums = from_log.rollup_sums(pruned)
+        s.add(
+            PredictionDaily(
+                model_id=challenger, machine_id=machine.id, day=datetime(2025, 3, 4, tzinfo=UTC),
+                lead_hours=0, extra={}, **{k: (int(v) if k.startswith("n") else v)
+                                           for k, v in sums.items()},
+            )
+        )  # fmt: skip
         rows = []
         for origin in pd.date_range("2025-03-01", "2025-03-09", freq="D", tz="UTC"):
             for lead in range(1, 49):
@@ -122,8 +132,9 @@ def test_daily_and_weekly_rows_match_the_points_and_a_rerun_writes_nothing(
     assert isinstance(clock, FrozenClock)
     counts = performance_evaluation(factory=session_factory, settings=settings, clock=clock)
     # days 03-01 .. 03-09; weeks from Monday 02-24 and 03-03 (the week of 03-10 is not over)
-    assert counts["daily_rows"] == 3 * 9 + 2  # the challenger's points cover two days
-    assert counts["weekly_rows"] == 3 * 2 + 1
+    # the challenger: two days of points, one day of rollup (and the weeks they fall in)
+    assert counts["daily_rows"] == 3 * 9 + 2 + 1
+    assert counts["weekly_rows"] == 3 * 2 + 2
     rows = _rows(session_factory)
     assert {r.drift_detected for r in rows} == {None}
     ids: dict[str, int] = plant["ids"]  # type: ignore[assignment]
@@ -152,6 +163,16 @@ def test_daily_and_weekly_rows_match_the_points_and_a_rerun_writes_nothing(
     week = row(ids["baseline"], "periodic_weekly", datetime(2025, 3, 3, tzinfo=UTC))
     assert week.n_samples == 7 * 24
     assert week.evaluation_end == datetime(2025, 3, 10, tzinfo=UTC)
+
+    from_rollup = row(plant["challenger"], "periodic_daily", datetime(2025, 3, 4, tzinfo=UTC))  # type: ignore[arg-type]
+    part = base[(base.index >= "2025-03-04") & (base.index < "2025-03-05")].dropna()
+    e = part["actual"] - part["predicted"]
+    assert from_rollup.details["from"] == "prediction_daily rollup"
+    assert from_rollup.n_samples == len(part)
+    assert from_rollup.rmse == pytest.approx(math.sqrt((e**2).mean()))
+    assert from_rollup.cv_rmse == pytest.approx(
+        100 * math.sqrt((e**2).mean()) / part["actual"].mean()
+    )
 
     fc: pd.DataFrame = plant["fc"]  # type: ignore[assignment]
     actual: pd.Series = plant["actual"]  # type: ignore[assignment]
