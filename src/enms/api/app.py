@@ -25,6 +25,7 @@ from enms.core.config import Settings
 from enms.core.db import create_db_engine, create_session_factory
 from enms.core.secrets import instance_secret_for
 from enms.evaluation.api import router as evaluation_router
+from enms.evaluation.performance_api import router as performance_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
 from enms.predictions.api import router as predictions_router
@@ -82,6 +83,7 @@ def create_app(
         training_router,
         evaluation_router,
         predictions_router,
+        performance_router,
         scheduler_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -183,6 +183,15 @@ class MonitoringSettings(BaseModel):
         description="A metric's projected crossing of its degradation threshold is reported "
         "when it falls within this many days.",
     )
+    projection_window_days: float = Field(
+        14,
+        gt=0,
+        description="A metric's projection fits a Theil-Sen trend to its points of this many "
+        "last days of the trend window.",
+    )
+    projection_min_points: int = Field(
+        8, ge=3, description="Fewest points a metric needs in that span to be projected."
+    )
 
 
 class DriftSettings(BaseModel):

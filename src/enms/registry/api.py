@@ -5,9 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from enms.api.deps import ClockDep, SessionDep
+from enms.core.timewindow import as_utc
 from enms.readings import service as readings
-from enms.registry import service
-from enms.registry.schemas import AliasChange, AliasEvent, PromoteRequest, VersionRead
+from enms.registry import external, service
+from enms.registry.schemas import (
+    AliasChange,
+    AliasEvent,
+    ExternalVersionCreate,
+    PromoteRequest,
+    VersionRead,
+)
 
 router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["registry"])
 
@@ -68,3 +75,31 @@ def rollback(
 def alias_history(machine_id: int, model_type: str, session: SessionDep) -> list[AliasEvent]:
     """Every alias move: who, when, why, from which version."""
     return service.alias_history(session=session, machine_id=machine_id, model_type=model_type)
+
+
+@router.post("/external-versions", status_code=201)
+def register_external(
+    machine_id: int,
+    model_type: str,
+    body: ExternalVersionCreate,
+    session: SessionDep,
+    clock: ClockDep,
+) -> VersionRead:
+    """Register a model trained elsewhere (no artifact) so its metrics can be tracked."""
+    row = external.register_external(
+        session=session,
+        new=external.NewExternal(
+            machine_id=machine_id,
+            model_type=model_type,
+            name=body.name,
+            metadata=body.metadata,
+            training_start=as_utc(body.training_start) if body.training_start else None,
+            training_end=as_utc(body.training_end) if body.training_end else None,
+            metrics_holdout=dict(body.metrics_holdout),
+            make_champion=body.make_champion,
+            actor=body.actor,
+            reason=body.reason,
+        ),
+        clock=clock,
+    )
+    return service.read(session, row)

@@ -33,6 +33,11 @@ class VersionRead(BaseModel):
     fit_seconds: float | None
     created_at: datetime
     created_by: str
+    origin: str = Field("enms", description="enms (trained here) or external (no artifact).")
+    name: str | None = Field(None, description="The name an external model was registered as.")
+    external_metadata: dict[str, Any] = Field(
+        default_factory=dict, description="An external model's metadata."
+    )
 
 
 class AliasChange(BaseModel):
@@ -58,3 +63,19 @@ class AliasEvent(BaseModel):
     from_version: int | None
     to_version: int | None
     reason: str | None
+
+
+class ExternalVersionCreate(AliasChange):
+    """A model trained elsewhere, registered by name with its metadata and no artifact."""
+
+    name: str = Field(min_length=1, max_length=200)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    training_start: datetime | None = None
+    training_end: datetime | None = None
+    metrics_holdout: dict[str, float] = Field(
+        default_factory=dict,
+        description="Its held-out metrics, if known (the reference for degradation).",
+    )
+    make_champion: bool = Field(
+        False, description="Make it champion even if the pair already has one."
+    )

@@ -1,0 +1,113 @@
+"""GET /model-performance/metrics/trend: downsampling, version in force, markers, empty."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+from fastapi.testclient import TestClient
+from tests.evaluation.perf_setup import two_versions
+
+from enms.core.clock import FrozenClock
+from enms.core.config import MonitoringSettings, Settings
+from enms.core.db import SessionFactory, session_scope
+from enms.core.timewindow import Window
+from enms.evaluation import trend
+
+RECORD = "/api/v1/model-performance/metrics/record"
+TREND = "/api/v1/model-performance/metrics/trend"
+
+
+def test_trend_downsamples_exactly_and_follows_the_version_in_force(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    pair = two_versions(session_factory, clock)
+    rng = np.random.default_rng(5)
+    start = pair.promoted_at - timedelta(days=1)
+    ends = [start + timedelta(minutes=5 * (i + 1)) for i in range(575)]  # two days, 5-min
+    values = rng.uniform(1.0, 3.0, len(ends))
+    rows = [
+        {
+            "machine_id": pair.machine_id,
+            "model_type": "baseline",
+            "model_version": 1 if end <= pair.promoted_at else 2,
+            "evaluation_start": (end - timedelta(minutes=5)).isoformat(),
+            "evaluation_end": end.isoformat(),
+            "rmse": float(v),
+            "n_samples": 1,
+        }
+        for end, v in zip(ends, values, strict=True)
+    ]
+    # v1 after its time: not the version in force, so not in the default series
+    stray = rows[-1] | {"model_version": 1, "rmse": 99.0}
+    drift = rows[300] | {"rmse": None, "drift_detected": True, "drift_score": 0.8,
+                          "drift_details": {"summary": "residual mean up 1.2 sigma"}}  # fmt: skip
+    answer = client.post(RECORD, json={"metrics": [*rows, stray, drift]})
+    assert answer.status_code == 201, answer.text
+
+    small = settings.model_copy(update={"monitoring": MonitoringSettings(trend_max_points=20)})
+    window = Window.parse(start, start + timedelta(days=2))
+    with session_scope(session_factory) as s:
+        got = trend.trend(
+            session=s, machine_id=pair.machine_id, model_type="baseline", window=window,
+            metrics=["rmse"], version=None, settings=small,
+        )  # fmt: skip
+    width = int(np.ceil(2 * 86400 / 20))
+    assert got.downsampled is True
+    assert got.bucket_seconds == width
+    offsets = np.array([(e - start).total_seconds() for e in ends]) // width
+    points = got.series["rmse"].points
+    assert len(points) == len(np.unique(offsets)) <= 20
+    for point, bucket in zip(points, np.unique(offsets), strict=True):
+        members = values[offsets == bucket]
+        assert point.n == members.size
+        assert np.isclose(point.value, members.mean(), rtol=1e-12)
+        assert np.isclose(point.min, members.min())
+        assert np.isclose(point.max, members.max())
+    assert got.series["rmse"].n_rows == len(rows)
+    assert {p.version for p in points} == {1, 2}
+    assert [(c.from_version, c.to_version, c.action) for c in got.version_changes] == [
+        (1, 2, "promote")
+    ]
+    assert [(m.version, m.score, m.summary) for m in got.drift_markers] == [
+        (2, 0.8, "residual mean up 1.2 sigma")
+    ]
+    projection = got.series["rmse"].projection
+    assert projection is not None
+    assert projection.threshold is None  # the test versions have no held-out rmse
+    assert projection.n_points >= 8
+
+    by_http = client.get(
+        TREND,
+        params={"machine_id": pair.machine_id, "model_type": "baseline",
+                "from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat(),
+                "metric": "rmse,mae", "version": 1},
+    )  # fmt: skip
+    assert by_http.status_code == 200, by_http.text
+    body = by_http.json()
+    assert body["downsampled"] is False  # 288 + 1 rows of v1 fit in 1,000 buckets
+    assert body["series"]["rmse"]["n_rows"] == 288 + 1
+    assert max(p["value"] for p in body["series"]["rmse"]["points"]) == 99.0
+    assert body["series"]["mae"]["points"] == []
+
+
+def test_no_rows_is_200_with_empty_series_and_a_message(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    pair = two_versions(session_factory, clock)
+    answer = client.get(
+        TREND, params={"machine_id": pair.machine_id, "model_type": "baseline", "days": 7}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body["series"]) == {"r_squared", "rmse", "mae", "mape", "cv_rmse", "nmbe"}
+    assert all(s["points"] == [] for s in body["series"].values())
+    assert "metrics/record" in body["message"]
+    assert (
+        client.get(TREND, params={"machine_id": 999, "model_type": "baseline"}).status_code == 404
+    )
+    bad = client.get(
+        TREND, params={"machine_id": pair.machine_id, "model_type": "baseline", "metric": "wat"}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["message"].startswith("metric: ")
