@@ -24,6 +24,7 @@ from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import create_db_engine, create_session_factory
 from enms.core.secrets import instance_secret_for
+from enms.drift.api import router as drift_router
 from enms.evaluation.api import router as evaluation_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
@@ -80,6 +81,7 @@ def create_app(
         registry_router,
         training_router,
         evaluation_router,
+        drift_router,
         scheduler_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
