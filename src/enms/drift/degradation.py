@@ -9,7 +9,7 @@ they read the :class:`~enms.drift.inputs.CheckInputs`). Both verdicts are report
 * Performance: the current window's metrics from the log — ``regression_report`` of actual
   vs predicted for baselines; alarm rate and precision / recall / F1 of the ``flagged``
   points against the readings' ``is_anomaly`` labels for detectors; day-ahead points only
-  (lead in (0, 24 h]) for forecasters, with the skill against the weekly seasonal naive —
+  (lead in [0, 24 h]) for forecasters, with the skill against the weekly seasonal naive —
   each judged by :func:`enms.evaluation.degradation.threshold` against the version's
   held-out value with the margin ``ENMS_MONITORING__DEGRADATION_RELATIVE[model_type]``.
 """
@@ -41,7 +41,7 @@ def _scored(inputs: CheckInputs) -> pd.DataFrame:
     ok = points["actual"].notna() & points["predicted"].notna()
     if inputs.model_type.startswith("forecast_"):
         lead = pd.Series(points.index, index=points.index) - points["origin"]
-        ok &= (lead > pd.Timedelta(0)) & (lead <= DAY_AHEAD)
+        ok &= (lead >= pd.Timedelta(0)) & (lead <= DAY_AHEAD)
     kept = points[ok]
     return kept[~kept.index.duplicated(keep="last")]
 
@@ -156,7 +156,7 @@ def performance_part(
         "method": "current-window metrics from the prediction log vs the version's held-out "
         "metrics (enms.evaluation.degradation.threshold)",
         "margin": margin,
-        "points": "day-ahead (lead in (0, 24 h])" if kind.startswith("forecast_") else "all",
+        "points": "day-ahead (lead in [0, 24 h])" if kind.startswith("forecast_") else "all",
         "n_logged": len(inputs.points),
     }
     if scored.empty:
