@@ -241,6 +241,25 @@ def test_a_summer_after_winter_only_training_is_extrapolation_not_drift(
     assert data["n_checked"] == 2  # the other drivers are still tested
 
 
+def test_spring_after_a_winter_training_window_is_not_dataset_drift(
+    session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    """The demo's story: trained on January and February, checked on March and April. No
+    season match exists; the operating-mode reference (same temperature band and day types)
+    must not turn the working-hours schedule into drift."""
+    machine_id = import_machine(session_factory, clock)
+    _train(session_factory, clock, machine_id, "baseline", "2025-03-01")
+    result = check(session_factory, clock, settings, machine_id, ("2025-03-01", "2025-05-01"))
+    data = result.drift_details["data_drift"]
+    assert data["reference"]["method"] == "operating_mode"
+    columns = _columns(result)
+    for driver in ("production_units", "operating_hours"):
+        assert columns[driver]["verdict"] == "no_drift"
+        assert "same day types" in str(columns[driver]["reference"])
+    assert data["drift_detected"] is False
+    assert result.drift_detected is False
+
+
 def test_a_level_shift_of_the_actuals_is_energy_and_performance_degradation(
     session_factory: SessionFactory, clock: FrozenClock, settings: Settings
 ) -> None:

@@ -110,7 +110,7 @@ def _concept(
     try:
         if columns:
             support = concept.in_support(inputs.reference_frame[columns], drivers[columns])
-            kept = current[support.reindex(current.index).fillna(False).astype(bool)]
+            kept = current[np.asarray(support.fillna(False), dtype=bool)]
         else:
             kept = current
         found = concept.concept_drift(residuals, kept, timezone=inputs.timezone)

@@ -11,9 +11,17 @@ Owns :func:`data_drift` (pure: frames in, verdict and JSON details out). Setting
 Every numeric reading column except the energy and the anomaly label is a driver, whether
 the model uses it or not (a new shift pattern matters before any model reads it). A driver
 whose current values lie outside the reference's range when no matched reference exists
-(summer after a winter-only training window) is reported as ``outside_reference_range``:
+(summer after a winter-only training window) — or when the season match covers less than
+``1 − outside_range_share`` of the current rows (a spring window after a winter training
+window matches on its first weeks only) — is reported as ``outside_reference_range``:
 the model extrapolates there, which is a different warning from "the drivers changed", and
 it does not count towards dataset drift.
+
+With an operating-mode match (no season match: the training window does not cover the
+current weeks), the temperature is compared with the reference rows in the current
+temperature band and day types, the other drivers with the reference rows of the same day
+types only: at sub-daily resolution a temperature band also selects hours of the day (warm
+hours are working hours), which would make every schedule-driven driver look drifted.
 
 The data part's score is the ``k``-th largest column score with ``k = ⌈dataset_share ·
 n_checked⌉``: a column scores ≥ 0.5 exactly when it drifts (:mod:`enms.drift.score`), so
@@ -30,8 +38,9 @@ import numpy as np
 import pandas as pd
 
 from enms.core.config import DriftSettings
-from enms.drift.dataset import dataset_drift
+from enms.drift.dataset import DatasetDrift, dataset_drift
 from enms.drift.reference import matched_reference
+from enms.drift.score import drift_score
 from enms.drift.two_sample import ColumnDrift, TestResult
 
 NOT_DRIVERS = ("energy_kwh", "is_anomaly")
@@ -89,6 +98,20 @@ def _range(reference: pd.Series, current: pd.Series) -> dict[str, Any]:
     }
 
 
+def season_coverage(
+    reference: pd.Index, current: pd.Index, *, weeks: int, timezone: str
+) -> float | None:
+    """Share of current rows whose ISO week lies within ``± weeks`` of a reference week
+    (circular over the year, as :func:`~enms.drift.reference.matched_reference` counts)."""
+    if not len(current) or not len(reference):
+        return None
+    ref = pd.DatetimeIndex(reference).tz_convert(timezone).isocalendar().week.to_numpy()
+    cur = pd.DatetimeIndex(current).tz_convert(timezone).isocalendar().week.to_numpy()
+    ref_weeks = np.unique(ref.astype(np.int64))
+    distance = np.abs(cur.astype(np.int64)[:, None] - ref_weeks[None, :]) % 52
+    return float((np.minimum(distance, 52 - distance) <= weeks).any(axis=1).mean())
+
+
 def _column(result: ColumnDrift, value_range: dict[str, Any]) -> dict[str, Any]:
     verdict = {True: "drift", False: "no_drift", None: "not_checked"}[result.drift_detected]
     return {
@@ -103,6 +126,27 @@ def _column(result: ColumnDrift, value_range: dict[str, Any]) -> dict[str, Any]:
         "tests": [result_json(t) for t in result.tests],
         "range": value_range,
     }
+
+
+def _same_day_types(reference: pd.DataFrame, current: pd.Index, timezone: str) -> pd.DataFrame:
+    weekend_ref = pd.DatetimeIndex(reference.index).tz_convert(timezone).day_of_week >= 5
+    weekend_now = set((pd.DatetimeIndex(current).tz_convert(timezone).day_of_week >= 5).tolist())
+    return reference[np.isin(weekend_ref, list(weekend_now))]
+
+
+def _combine(parts: list[DatasetDrift], share: float) -> DatasetDrift:
+    """One dataset verdict over the columns of several :func:`dataset_drift` answers."""
+    columns = tuple(c for part in parts for c in part.columns)
+    checked = [c for c in columns if c.drift_detected is not None]
+    drifted = sum(1 for c in checked if c.drift_detected)
+    return DatasetDrift(
+        columns=columns,
+        drift_share=share,
+        n_checked=len(checked),
+        n_drifted=drifted,
+        drift_detected=(drifted / len(checked) >= share) if checked else None,
+        drift_score=drift_score(c.decision.score for c in checked),
+    )
 
 
 def dataset_score(scores: list[float], share: float) -> float | None:
@@ -158,24 +202,48 @@ def data_drift(
     )
     label = f"{reference_label}; {matched.method}: {matched.description}"
     ranges = {c: _range(matched.frame[c], current[c]) for c in columns}
+    coverage = season_coverage(
+        matched.frame.index, current.index, weeks=settings.season_weeks, timezone=timezone
+    )
+    # Extrapolation is possible where no matched reference covers the current rows: an
+    # unmatched reference, or a season match of only part of the current weeks (a spring
+    # window after a winter training window matches on its first weeks only).
+    partial = matched.method == "season" and (coverage or 0.0) < 1 - settings.outside_range_share
+    uncovered = matched.method == "unmatched" or partial
     outside = [
         c
         for c in columns
-        if matched.method == "unmatched"
-        and (ranges[c]["share_outside"] or 0.0) > settings.outside_range_share
+        if uncovered and (ranges[c]["share_outside"] or 0.0) > settings.outside_range_share
     ]
     tested = [c for c in columns if c not in outside]
-    result = dataset_drift(
-        matched.frame,
-        current,
-        columns=tested,
-        drift_share=settings.dataset_share,
-        reference_label=label,
-        small_sample=settings.small_sample,
-        ks_alpha=settings.alpha,
-        wasserstein_threshold=settings.wasserstein_threshold,
-        psi_threshold=settings.psi_threshold,
-    )
+
+    def run(frame: pd.DataFrame, names: list[str], described_as: str) -> DatasetDrift:
+        return dataset_drift(
+            frame,
+            current,
+            columns=names,
+            drift_share=settings.dataset_share,
+            reference_label=described_as,
+            small_sample=settings.small_sample,
+            ks_alpha=settings.alpha,
+            wasserstein_threshold=settings.wasserstein_threshold,
+            psi_threshold=settings.psi_threshold,
+        )
+
+    if matched.method == "operating_mode":
+        # A temperature band selects hours of the day as well (warm hours are working hours),
+        # so the other drivers are compared with the reference rows of the same day types.
+        same_days = _same_day_types(reference[columns], current.index, timezone)
+        day_label = f"{reference_label}; same day types (working day / weekend) as the current"
+        result = _combine(
+            [
+                run(matched.frame, [c for c in tested if c == TEMPERATURE], label),
+                run(same_days, [c for c in tested if c != TEMPERATURE], day_label),
+            ],
+            settings.dataset_share,
+        )
+    else:
+        result = run(matched.frame, tested, label)
     checked = [c for c in result.columns if c.drift_detected is not None]
     score = dataset_score([c.decision.score for c in checked], settings.dataset_share)
     described = [_column(c, ranges[c.column]) for c in result.columns]
@@ -189,7 +257,12 @@ def data_drift(
             "reference": label,
             "tests": [],
             "range": ranges[c],
-            "note": "no season or operating-mode matched reference, and "
+            "note": (
+                "the season-matched reference covers only part of the current weeks"
+                if partial
+                else "no season or operating-mode matched reference"
+            )
+            + ", and "
             f"{100 * (ranges[c]['share_outside'] or 0.0):.0f} % of the current values lie "
             "outside the reference's range: the model extrapolates (not counted as drift)",
         }
@@ -202,6 +275,8 @@ def data_drift(
             "description": matched.description,
             "n_rows": matched.n_rows,
             "label": reference_label,
+            "season_coverage": coverage,
+            "partial_season_match": partial,
         },
         "columns": described,
         "n_checked": result.n_checked,
