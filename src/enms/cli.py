@@ -13,6 +13,7 @@ from enms.core.cli_context import AppContext
 from enms.core.commands import db_group
 from enms.core.errors import DomainError
 from enms.demo.commands import demo
+from enms.drift.commands import drift_group
 from enms.evaluation.commands import evaluate
 from enms.jobs.commands import worker
 from enms.readings.commands import export_group, import_group, machines_group, readings_group
@@ -53,6 +54,7 @@ for command in (
     export_group,
     train,
     evaluate,
+    drift_group,
     jobs_group,
     models_group,
     worker,

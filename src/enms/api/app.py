@@ -24,6 +24,7 @@ from enms.core.clock import Clock, SystemClock
 from enms.core.config import Settings
 from enms.core.db import create_db_engine, create_session_factory
 from enms.core.secrets import instance_secret_for
+from enms.drift.api import router as drift_router
 from enms.evaluation.api import router as evaluation_router
 from enms.evaluation.performance_api import router as performance_router
 from enms.jobs.api import router as scheduler_router
@@ -84,6 +85,7 @@ def create_app(
         evaluation_router,
         predictions_router,
         performance_router,
+        drift_router,
         scheduler_router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -209,6 +209,53 @@ class DriftSettings(BaseModel):
         le=1,
         description="Dataset-level data drift when at least this share of drivers drift.",
     )
+    season_weeks: int = Field(
+        2,
+        ge=0,
+        le=26,
+        description="Season-matched reference: training rows within this many ISO weeks of a "
+        "week of the current window.",
+    )
+    reference_min_rows: int = Field(
+        500,
+        ge=30,
+        description="Fewest rows a season or operating-mode matched reference needs; with "
+        "fewer the whole reference is used (and the answer says it was unmatched).",
+    )
+    small_sample: int = Field(
+        1000,
+        ge=30,
+        description="Driver samples up to this size are tested with Kolmogorov-Smirnov, "
+        "larger ones with the normalised Wasserstein distance (and PSI).",
+    )
+    wasserstein_threshold: float = Field(
+        0.1,
+        gt=0,
+        description="Driver drift when W1(reference, current) / sd(reference) exceeds this.",
+    )
+    psi_threshold: float = Field(
+        0.2, gt=0, description="Population stability index above this is significant (reported)."
+    )
+    outside_range_share: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="With no season or operating-mode matched reference, a driver with more "
+        "than this share of its current values outside the reference's range is reported as "
+        "outside_reference_range (extrapolation), not tested for drift.",
+    )
+    nmbe_abs_max: float = Field(
+        10.0,
+        gt=0,
+        description="Energy-grade degradation when |NMBE| (percent) of the current window "
+        "exceeds this (ASHRAE Guideline 14 hourly bound).",
+    )
+    periodic_days: int = Field(
+        90,
+        ge=1,
+        description="The periodic drift check's current window: everything a version served "
+        "since it was trained, at most this many days back.",
+    )
 
 
 class Settings(BaseSettings):
