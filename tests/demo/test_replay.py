@@ -189,3 +189,62 @@ def test_the_replay_waits_for_the_training_round_and_stops_on_request(
     assert {last for _n, last in _stored(session_factory).values()} == {
         FIRST_DAY + timedelta(hours=23)
     }
+
+
+def test_the_weekly_line_names_the_machines_whose_newest_check_flags_drift(
+    demo: service.DemoSummary, session_factory: SessionFactory, fast: Settings
+) -> None:
+    from enms.evaluation.models import PerformanceMetric
+    from enms.registry.models import ModelVersion
+
+    day = FIRST_DAY
+    with session_scope(session_factory, write=True) as session:
+        ids = {m.name: m.id for m in session.scalars(select(Machine))}
+
+        def check(name: str, end: datetime, drift: bool, details: dict[str, Any]) -> None:
+            version = session.scalar(
+                select(ModelVersion).where(ModelVersion.machine_id == ids[name])
+            )
+            if version is None:
+                version = ModelVersion(
+                    machine_id=ids[name],
+                    model_type="baseline",
+                    version=1,
+                    origin="external",
+                    name="made elsewhere",
+                    created_at=day,
+                )
+                session.add(version)
+                session.flush()
+            session.add(
+                PerformanceMetric(
+                    model_id=version.id,
+                    machine_id=ids[name],
+                    model_type="baseline",
+                    model_version=1,
+                    evaluation_date=end,
+                    evaluation_start=FIRST_DAY,
+                    evaluation_end=end,
+                    drift_detected=drift,
+                    drift_details=details,
+                    source="drift_check",
+                )
+            )
+
+        d1, d2 = day + timedelta(days=1), day + timedelta(days=2)
+        moved = {"concept": {"tests": [{"change_point": "2025-03-03T06:00:00+00:00"}]}}
+        check("Injection Moulding IM1", d1, False, {})
+        check("Injection Moulding IM1", d2, True, moved)
+        check("Injection Moulding IM1", d2 + timedelta(days=600), False, {})  # a later clock's
+        check("Compressor C1", d2, True, {"concept": {"change_point": None}})
+        check("Furnace F1", d1, True, {})
+        check("Furnace F1", d2, False, {})  # no longer flagged
+    replay = Replay.from_database(factory=session_factory, settings=fast, report=print, tasks=[])
+    assert replay.status(day).endswith("no drift check has run yet")  # clock before any check
+    replay.clock.move_to(d2)
+    assert replay.status(day) == (
+        "replayed to 2025-03-03: 8 machines, 0 predictions logged, drift on: "
+        "Compressor C1 (since 2025-03-05), Injection Moulding IM1 (since 2025-03-03)"
+    )
+    with pytest.raises(ValueError, match="cannot go back"):
+        replay.clock.move_to(day)

@@ -193,9 +193,10 @@ class Replay:
             if name not in self._failed:
                 self._failed.add(name)
                 log.warning("demo replay: %s failed at %s", name, at, exc_info=True)
+                why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 self._report(
-                    f"replay: {name} failed ({type(exc).__name__}: {exc}); the replay goes on "
-                    "without it (reported once per task)"
+                    f"replay: {name} failed ({why}); the replay goes on without it "
+                    "(reported once per task)"
                 )
         else:
             outcome = "ok"
@@ -246,7 +247,7 @@ class Replay:
         with session_scope(self._factory) as session:
             machines = session.scalar(select(func.count()).select_from(Machine)) or 0
             logged = session.scalar(select(func.count()).select_from(PredictionPoint)) or 0
-            drift = _drift_now(session)
+            drift = _drift_now(session, self.clock.now())
         return (
             f"replayed to {day:%Y-%m-%d}: {machines} machines, {logged:,} predictions logged, "
             f"{drift}"
@@ -266,15 +267,17 @@ class Replay:
             self._thread.join(timeout)
 
 
-def _drift_now(session: Session) -> str:
-    """ "drift on: M (since D), …" from each (machine, model type)'s newest drift check."""
+def _drift_now(session: Session, now: datetime) -> str:
+    """``drift on: M (since D), …`` from each (machine, model type)'s newest drift check up
+    to the replay's ``now`` (the server's own wall-clock runs may have written later ones)."""
+    checks = (PerformanceMetric.source == "drift_check") & (PerformanceMetric.evaluation_end <= now)
     newest = (
         select(
             PerformanceMetric.machine_id,
             PerformanceMetric.model_type,
             func.max(PerformanceMetric.evaluation_end).label("end"),
         )
-        .where(PerformanceMetric.source == "drift_check")
+        .where(checks)
         .group_by(PerformanceMetric.machine_id, PerformanceMetric.model_type)
         .subquery()
     )
@@ -287,14 +290,9 @@ def _drift_now(session: Session) -> str:
             & (newest.c.model_type == PerformanceMetric.model_type)
             & (newest.c.end == PerformanceMetric.evaluation_end),
         )
-        .where(PerformanceMetric.source == "drift_check")
-        .where(PerformanceMetric.drift_detected.is_(True))
+        .where(checks & PerformanceMetric.drift_detected.is_(True))
     ).all()
-    checked = session.scalar(
-        select(func.count())
-        .select_from(PerformanceMetric)
-        .where(PerformanceMetric.source == "drift_check")
-    )
+    checked = session.scalar(select(func.count()).select_from(PerformanceMetric).where(checks))
     if not checked:
         return "no drift check has run yet"
     if not rows:
