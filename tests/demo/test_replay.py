@@ -6,18 +6,21 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from enms.core import schema
 from enms.core.clock import FrozenClock
 from enms.core.config import DemoSettings, Settings
-from enms.core.db import SessionFactory, session_scope
+from enms.core.db import SessionFactory, create_db_engine, session_scope
+from enms.core.errors import Conflict
 from enms.demo import service
 from enms.demo.generator import generate_plant
 from enms.demo.replay import Replay, ReplayClock, TaskRun
-from enms.demo.training import ProgressReporter, trigger_all
+from enms.demo.training import ProgressReporter, round_running, trigger_all
 from enms.readings.models import EnergyReading, Machine
 from enms.training import service as training
 
@@ -169,6 +172,7 @@ def test_the_replay_waits_for_the_training_round_and_stops_on_request(
         polls.release()
         return reporter.finished.is_set()
 
+    assert round_running(session_factory)
     replay.start(ready=ready)
     for _ in range(3):  # the replay asked three times while the jobs were pending
         assert polls.acquire(timeout=10)
@@ -178,6 +182,7 @@ def test_the_replay_waits_for_the_training_round_and_stops_on_request(
         for job_id in job_ids:  # the round ends (cancelled is final, like completed)
             training.cancel(session=session, job_id=job_id, clock=clock)
     assert reporter.finished.wait(10)
+    assert not round_running(session_factory)
     deadline = time.monotonic() + 30
     while len(replay.ran) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)  # polling for the background thread's first day
@@ -248,3 +253,23 @@ def test_the_weekly_line_names_the_machines_whose_newest_check_flags_drift(
     )
     with pytest.raises(ValueError, match="cannot go back"):
         replay.clock.move_to(day)
+
+
+def test_resume_opens_only_a_demo_database(tmp_path: Path, clock: FrozenClock) -> None:
+    path = tmp_path / "demo.db"
+    engine, summary = service.build(
+        path, seed=1, days=28, clock=clock, batch_size=5000, report=lambda _m: None, replay=True
+    )
+    engine.dispose()
+    assert summary.pending == 0  # four weeks: nothing after a first two months to replay
+    engine, url = service.open_demo(path)
+    engine.dispose()
+    assert url == f"sqlite:///{path}"
+    other = tmp_path / "plant.db"
+    plant = create_db_engine(f"sqlite:///{other}")
+    schema.upgrade(plant)
+    plant.dispose()
+    for missing_or_foreign in (other, tmp_path / "absent.db"):
+        with pytest.raises(Conflict, match="is not an enms demo database"):
+            service.open_demo(missing_or_foreign)
+    assert not (tmp_path / "absent.db").exists()

@@ -63,6 +63,12 @@ if TYPE_CHECKING:
     help="Import the whole year at once instead of replaying the months after the first "
     "training window day by day in the background (ENMS_DEMO__REPLAY=false).",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Serve the existing demo database instead of rebuilding it, and carry on "
+    "replaying where the last run stopped (no new training round).",
+)
 @pass_app
 def demo(
     app: AppContext,
@@ -73,6 +79,7 @@ def demo(
     port: int | None,
     no_serve: bool,
     no_replay: bool,
+    resume: bool,
 ) -> None:
     """Create a demo plant (8+ machines, a year of readings) and serve its dashboard."""
     from enms.api.commands import run_server
@@ -92,6 +99,9 @@ def demo(
         target, where = Path("enms-demo.db").resolve(), "enms-demo.db"
         env = "ENMS_DATABASE_URL=sqlite:///enms-demo.db "
     command = enms_command()
+    if resume:
+        _resume(app, target, where, host, port, replay=app.settings.demo.replay and not no_replay)
+        return
     replay = app.settings.demo.replay and not (no_replay or no_serve)
     started = time.perf_counter()
     engine, summary = service.build(
@@ -144,6 +154,42 @@ def demo(
         f"{app.settings.demo.replay_seconds_per_day:g}; --no-replay to import it at once)"
     )
     runner.start(ready=lambda: reporter.finished.is_set() and server_answers(host, port))
+    try:
+        run_server(app, host, port)
+    finally:
+        runner.stop()
+
+
+def _resume(
+    app: AppContext,
+    target: Path | str,
+    where: str,
+    host: str | None,
+    port: int | None,
+    *,
+    replay: bool,
+) -> None:
+    """Serve an existing demo database and go on replaying the days it does not have yet."""
+    from enms.api.commands import run_server
+    from enms.core import schema
+    from enms.demo import service
+    from enms.demo.replay import Replay, server_answers
+    from enms.demo.training import round_running
+
+    engine, url = service.open_demo(target)
+    schema.require_current(engine)
+    app.overrides["database_url"] = url
+    app._settings = None
+    app._engine = engine
+    host, port = host or app.settings.server.host, port or app.settings.server.port
+    progress(f"resuming the demo in {where}")
+    if not replay:
+        run_server(app, host, port)
+        return
+    factory = app.session_factory
+    runner = Replay.from_database(factory=factory, settings=app.settings, report=progress)
+    # An interrupted first round is recovered and finished by the server's consumers first.
+    runner.start(ready=lambda: server_answers(host, port) and not round_running(factory))
     try:
         run_server(app, host, port)
     finally:

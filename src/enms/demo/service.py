@@ -101,14 +101,7 @@ def prepare_database(engine: Engine) -> bool:
                 "demo into it. Point ENMS_DATABASE_URL at an empty database."
             )
         return False
-    try:
-        with engine.connect() as conn:
-            kind = conn.execute(
-                text("SELECT value FROM instance_info WHERE key = 'kind'")
-            ).scalar_one_or_none()
-    except SQLAlchemyError:
-        kind = None
-    if kind != DEMO_KIND:
+    if _kind(engine) != DEMO_KIND:
         raise Conflict(
             f"{where} holds an enms database that is not a demo; refusing to overwrite it. "
             "Point ENMS_DATABASE_URL at an empty database (or an earlier demo), or pass "
@@ -116,6 +109,36 @@ def prepare_database(engine: Engine) -> bool:
         )
     schema.downgrade(engine, "base")
     return True
+
+
+def _kind(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            kind: str | None = conn.execute(
+                text("SELECT value FROM instance_info WHERE key = 'kind'")
+            ).scalar_one_or_none()
+    except SQLAlchemyError:
+        kind = None
+    return kind
+
+
+def open_demo(destination: Path | str) -> tuple[Engine, str]:
+    """The engine and URL of an existing demo database (``enms demo --resume``);
+    :class:`Conflict` when ``destination`` holds no demo."""
+    url, path = _resolve(destination)
+    if path is not None:
+        if not is_demo_database(path):
+            raise Conflict(
+                f"{path} is not an enms demo database (or does not exist); build one with "
+                "`enms demo` (without --resume)"
+            )
+        return create_db_engine(url), url
+    engine = create_db_engine(url)
+    if _kind(engine) != DEMO_KIND:
+        where = engine.url.render_as_string(hide_password=True)
+        engine.dispose()
+        raise Conflict(f"{where} holds no enms demo; build one with `enms demo` (without --resume)")
+    return engine, url
 
 
 def build(

@@ -10,10 +10,13 @@ on the console and sets :attr:`ProgressReporter.finished` when every job has end
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
@@ -22,7 +25,10 @@ from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
 from enms.readings import service as readings
 from enms.training import service as training
+from enms.training.models import ACTIVE_STATUSES
 from enms.training.schemas import FINAL_STATUSES
+
+log = logging.getLogger(__name__)
 
 #: The first round trains on the first two months: the generator injects no drift event
 #: before day 61 (the moulding line's change comes at day 124, the compressor's leak at 151).
@@ -91,6 +97,16 @@ def trigger_all(
     return job_ids, cutoff
 
 
+def round_running(factory: SessionFactory) -> bool:
+    """True while any training job is still pending or running (an interrupted demo's
+    round, which the server's consumers recover and finish)."""
+    with session_scope(factory) as session:
+        return any(
+            training.list_jobs(session=session, status=status, limit=1)
+            for status in ACTIVE_STATUSES
+        )
+
+
 class ProgressReporter:
     """Prints a line whenever the demo's jobs make progress, until all have ended (then
     sets :attr:`finished`)."""
@@ -124,12 +140,16 @@ class ProgressReporter:
     def _run(self) -> None:
         last = ""
         while not self._stop.wait(self._every):
-            with session_scope(self._factory) as session:
-                jobs = [
-                    j
-                    for j in training.list_jobs(session=session, limit=1000)
-                    if j.id in self._job_ids
-                ]
+            try:
+                with session_scope(self._factory) as session:
+                    jobs = [
+                        j
+                        for j in training.list_jobs(session=session, limit=1000)
+                        if j.id in self._job_ids
+                    ]
+            except SQLAlchemyError:  # e.g. a busy database: the next poll will do
+                log.warning("demo: could not read the training jobs", exc_info=True)
+                continue
             counts = Counter(j.training_status for j in jobs)
             running = [
                 f"{j.model_type} of {j.machine_name} ({j.progress_stage})"
