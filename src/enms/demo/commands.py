@@ -81,7 +81,11 @@ def demo(
     no_replay: bool,
     resume: bool,
 ) -> None:
-    """Create a demo plant (8+ machines, a year of readings) and serve its dashboard."""
+    """Create a demo plant (8+ machines, a year of readings) and serve its dashboard.
+
+    The first versions train on the first two months; the rest of the year then arrives
+    day by day in the background (scored, evaluated and drift-checked as it comes).
+    """
     from enms.api.commands import run_server
     from enms.demo import service
 
@@ -111,7 +115,7 @@ def demo(
         clock=app.clock,
         batch_size=app.settings.imports.batch_size,
         report=progress,
-        reopen_hint=f"{env}{command}{prefix} serve",
+        reopen_hint=f"{env}{command}{prefix} demo --resume",
         replay=replay,
     )
     later = (
@@ -131,17 +135,15 @@ def demo(
     app._settings = None
     app._engine = engine
     enms = f"{env}{command}{prefix}"
-    replaying = bool(summary.pending)
-    reporter = _start_training(app, enms, summary, hint_at_end=not replaying)
+    cutoff = summary.training_end if summary.pending else None
+    reporter = _start_training(app, enms, summary, hint_at_end=cutoff is None)
     host, port = host or app.settings.server.host, port or app.settings.server.port
-    if not replaying:
+    if cutoff is None:  # nothing to replay: the whole plant is in the database
         run_server(app, host, port)
         return
     from enms.demo.replay import Replay, server_answers
     from enms.demo.training import HINT_WINDOW
 
-    cutoff = summary.training_end
-    assert cutoff is not None  # readings are pending only after the first window
     runner = Replay.from_database(
         factory=app.session_factory,
         settings=app.settings,
