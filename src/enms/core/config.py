@@ -258,6 +258,23 @@ class DriftSettings(BaseModel):
     )
 
 
+class DemoSettings(BaseModel):
+    """``enms demo``'s replay of the rest of the year (``ENMS_DEMO__*``)."""
+
+    replay: bool = Field(
+        True,
+        description="After the first training round (on the first two months), replay the rest "
+        "of the demo year day by day in the background (`enms demo --no-replay`: import the "
+        "whole year at once instead).",
+    )
+    replay_seconds_per_day: float = Field(
+        1.0,
+        ge=0,
+        description="Wall-clock seconds one replayed day takes at least (1: a year in about "
+        "five minutes; 0: as fast as the work allows).",
+    )
+
+
 class Settings(BaseSettings):
     """Everything enms reads from its environment."""
 
@@ -303,6 +320,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     drift: DriftSettings = Field(default_factory=DriftSettings)
+    demo: DemoSettings = Field(default_factory=DemoSettings)
 
     @field_validator("database_url")
     @classmethod

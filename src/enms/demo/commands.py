@@ -3,6 +3,12 @@
 The plant goes into ``--db FILE`` (SQLite) when given, else into the configured database
 (``ENMS_DATABASE_URL`` or ``--database-url``, PostgreSQL too) when one is set, else into
 ``enms-demo.db``. A database that holds anything but an earlier demo is never touched.
+
+The first training round covers the plant's first two months. When serving with the replay
+on (``ENMS_DEMO__REPLAY``, default; ``--no-replay`` turns it off) the database starts with
+those two months only and :mod:`enms.demo.replay` brings the rest of the year in, day by
+day, once the server answers and the round has ended; without it the whole year is imported
+at once.
 """
 
 from __future__ import annotations
@@ -12,12 +18,17 @@ import shlex
 import shutil
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from enms.core.cli_context import AppContext, pass_app, progress
+
+if TYPE_CHECKING:
+    from enms.demo.service import DemoSummary
+    from enms.demo.training import ProgressReporter
 
 
 @click.command("demo")
@@ -46,6 +57,18 @@ from enms.core.cli_context import AppContext, pass_app, progress
 @click.option("--host", default=None, help="Interface to bind (default ENMS_SERVER__HOST).")
 @click.option("--port", type=int, default=None, help="Port (default ENMS_SERVER__PORT, 8001).")
 @click.option("--no-serve", is_flag=True, help="Build the database, then exit.")
+@click.option(
+    "--no-replay",
+    is_flag=True,
+    help="Import the whole year at once instead of replaying the months after the first "
+    "training window day by day in the background (ENMS_DEMO__REPLAY=false).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Serve the existing demo database instead of rebuilding it, and carry on "
+    "replaying where the last run stopped (no new training round).",
+)
 @pass_app
 def demo(
     app: AppContext,
@@ -55,8 +78,14 @@ def demo(
     host: str | None,
     port: int | None,
     no_serve: bool,
+    no_replay: bool,
+    resume: bool,
 ) -> None:
-    """Create a demo plant (8+ machines, a year of readings) and serve its dashboard."""
+    """Create a demo plant (8+ machines, a year of readings) and serve its dashboard.
+
+    The first versions train on the first two months; the rest of the year then arrives
+    day by day in the background (scored, evaluated and drift-checked as it comes).
+    """
     from enms.api.commands import run_server
     from enms.demo import service
 
@@ -74,6 +103,10 @@ def demo(
         target, where = Path("enms-demo.db").resolve(), "enms-demo.db"
         env = "ENMS_DATABASE_URL=sqlite:///enms-demo.db "
     command = enms_command()
+    if resume:
+        _resume(app, target, where, host, port, replay=app.settings.demo.replay and not no_replay)
+        return
+    replay = app.settings.demo.replay and not (no_replay or no_serve)
     started = time.perf_counter()
     engine, summary = service.build(
         target,
@@ -82,11 +115,18 @@ def demo(
         clock=app.clock,
         batch_size=app.settings.imports.batch_size,
         report=progress,
-        reopen_hint=f"{env}{command}{prefix} serve",
+        reopen_hint=f"{env}{command}{prefix} demo --resume",
+        replay=replay,
+    )
+    later = (
+        f" (up to {summary.training_end:%Y-%m-%d}; the other {summary.pending:,} arrive with "
+        "the replay)"
+        if summary.pending and summary.training_end
+        else ""
     )
     progress(
         f"demo database {where} ready: {summary.machines} machines, "
-        f"{summary.readings:,} readings in {time.perf_counter() - started:.1f} s"
+        f"{summary.readings:,} readings{later} in {time.perf_counter() - started:.1f} s"
     )
     if no_serve:
         progress(f"serve it with: {env}{command}{prefix} serve")
@@ -94,8 +134,68 @@ def demo(
     app.overrides["database_url"] = summary.database_url
     app._settings = None
     app._engine = engine
-    _start_training(app, f"{env}{command}{prefix}")
-    run_server(app, host or app.settings.server.host, port or app.settings.server.port)
+    enms = f"{env}{command}{prefix}"
+    cutoff = summary.training_end if summary.pending else None
+    reporter = _start_training(app, enms, summary, hint_at_end=cutoff is None)
+    host, port = host or app.settings.server.host, port or app.settings.server.port
+    if cutoff is None:  # nothing to replay: the whole plant is in the database
+        run_server(app, host, port)
+        return
+    from enms.demo.replay import Replay, server_answers
+    from enms.demo.training import HINT_WINDOW
+
+    runner = Replay.from_database(
+        factory=app.session_factory,
+        settings=app.settings,
+        report=progress,
+        hint=(cutoff + HINT_WINDOW, _evaluate_hint(enms, cutoff)),
+    )
+    progress(
+        "the replay of the rest of the year starts once the server answers and the first "
+        f"training round has ended (ENMS_DEMO__REPLAY_SECONDS_PER_DAY="
+        f"{app.settings.demo.replay_seconds_per_day:g}; --no-replay to import it at once)"
+    )
+    runner.start(ready=lambda: reporter.finished.is_set() and server_answers(host, port))
+    try:
+        run_server(app, host, port)
+    finally:
+        runner.stop()
+
+
+def _resume(
+    app: AppContext,
+    target: Path | str,
+    where: str,
+    host: str | None,
+    port: int | None,
+    *,
+    replay: bool,
+) -> None:
+    """Serve an existing demo database and go on replaying the days it does not have yet."""
+    from enms.api.commands import run_server
+    from enms.core import schema
+    from enms.demo import service
+    from enms.demo.replay import Replay, server_answers
+    from enms.demo.training import round_running
+
+    engine, url = service.open_demo(target)
+    schema.require_current(engine)
+    app.overrides["database_url"] = url
+    app._settings = None
+    app._engine = engine
+    host, port = host or app.settings.server.host, port or app.settings.server.port
+    progress(f"resuming the demo in {where}")
+    if not replay:
+        run_server(app, host, port)
+        return
+    factory = app.session_factory
+    runner = Replay.from_database(factory=factory, settings=app.settings, report=progress)
+    # An interrupted first round is recovered and finished by the server's consumers first.
+    runner.start(ready=lambda: server_answers(host, port) and not round_running(factory))
+    try:
+        run_server(app, host, port)
+    finally:
+        runner.stop()
 
 
 def enms_command() -> str:
@@ -125,10 +225,23 @@ def _option_prefix(app: AppContext) -> str:
     return f" --database-url {shlex.quote(_shown(url))}" if isinstance(url, str) else ""
 
 
-def _start_training(app: AppContext, enms: str) -> None:
-    """Queue the first training round; the server's worker threads run it."""
+def _evaluate_hint(enms: str, cutoff: datetime) -> str:
+    """An ``enms evaluate`` command on the four weeks after the first training window."""
+    from enms.demo.training import HINT_WINDOW
+
+    return (
+        f'try: {enms} evaluate baseline --machine "Compressor C1" --from {cutoff:%Y-%m-%d} '
+        f"--to {cutoff + HINT_WINDOW:%Y-%m-%d}"
+    )
+
+
+def _start_training(
+    app: AppContext, enms: str, summary: DemoSummary, *, hint_at_end: bool
+) -> ProgressReporter:
+    """Queue the first training round (on the first two months); the server's worker
+    threads run it. Returns the reporter, whose ``finished`` is set when the round ends."""
     from enms.bootstrap import runtime_for
-    from enms.demo.training import HELD_BACK, ProgressReporter, trigger_all
+    from enms.demo.training import ProgressReporter, trigger_all
     from enms.jobs.queue import embedded_queue_path
 
     # A fresh demo database starts with a fresh queue (old messages name old job ids).
@@ -137,18 +250,18 @@ def _start_training(app: AppContext, enms: str) -> None:
         Path(f"{queue_file}{suffix}").unlink(missing_ok=True)
     rt = runtime_for(app)
     job_ids, cutoff = trigger_all(
-        app.session_factory, app.clock, rt.enqueue_training, report=progress
+        app.session_factory,
+        app.clock,
+        rt.enqueue_training,
+        report=progress,
+        until=summary.training_end,
     )
     until = f" on readings before {cutoff:%Y-%m-%d}" if cutoff else ""
     progress(
         f"queued {len(job_ids)} training jobs (4 model types x every machine){until}; "
         f"they run in the background — watch them on the dashboard or with `{enms} jobs list`"
     )
-    hint = None
-    if cutoff is not None:
-        hint = (
-            f"try: {enms} evaluate baseline "
-            f'--machine "Compressor C1" --from {cutoff:%Y-%m-%d} --to '
-            f"{cutoff + HELD_BACK + timedelta(days=1):%Y-%m-%d}"
-        )
-    ProgressReporter(app.session_factory, job_ids, progress, final_hint=hint).start()
+    hint = _evaluate_hint(enms, cutoff) if cutoff is not None and hint_at_end else None
+    reporter = ProgressReporter(app.session_factory, job_ids, progress, final_hint=hint)
+    reporter.start()
+    return reporter

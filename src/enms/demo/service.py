@@ -6,7 +6,10 @@ no enms schema yet, or rebuilt when it is an earlier demo (marked ``kind = demo`
 
 The readings go through the same parse-and-import path as ``enms import readings`` (CSV
 text → :func:`enms.readings.parsing.parse_csv` → :func:`enms.readings.service.import_readings`),
-so the demo exercises what users run.
+so the demo exercises what users run. With ``replay=True`` only the first two months go in
+(the first training window, :func:`enms.demo.training.first_window_end`); the rest of the
+year arrives later through :mod:`enms.demo.replay`, day by day, along the same path
+(:func:`import_frame`).
 """
 
 from __future__ import annotations
@@ -14,20 +17,29 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from enms.core import schema
 from enms.core.clock import Clock
-from enms.core.db import create_db_engine, create_session_factory, session_scope
+from enms.core.db import (
+    SessionFactory,
+    create_db_engine,
+    create_session_factory,
+    session_scope,
+)
 from enms.core.errors import Conflict
 from enms.core.meta import InstanceInfo
 from enms.readings import parsing
 from enms.readings import service as readings
-from enms.readings.schemas import MachineCreate
+from enms.readings.models import Machine
+from enms.readings.schemas import ImportSummary, MachineCreate
 
 DEMO_KIND = "demo"
 
@@ -40,6 +52,10 @@ class DemoSummary:
     machines: int
     readings: int
     seed: int
+    #: End of the first training window (the first two months); None for a shorter plant.
+    training_end: datetime | None = None
+    #: Readings left out of the database for the replay to import (0 without replay).
+    pending: int = 0
 
 
 def is_demo_database(path: Path) -> bool:
@@ -85,14 +101,7 @@ def prepare_database(engine: Engine) -> bool:
                 "demo into it. Point ENMS_DATABASE_URL at an empty database."
             )
         return False
-    try:
-        with engine.connect() as conn:
-            kind = conn.execute(
-                text("SELECT value FROM instance_info WHERE key = 'kind'")
-            ).scalar_one_or_none()
-    except SQLAlchemyError:
-        kind = None
-    if kind != DEMO_KIND:
+    if _kind(engine) != DEMO_KIND:
         raise Conflict(
             f"{where} holds an enms database that is not a demo; refusing to overwrite it. "
             "Point ENMS_DATABASE_URL at an empty database (or an earlier demo), or pass "
@@ -100,6 +109,36 @@ def prepare_database(engine: Engine) -> bool:
         )
     schema.downgrade(engine, "base")
     return True
+
+
+def _kind(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            kind: str | None = conn.execute(
+                text("SELECT value FROM instance_info WHERE key = 'kind'")
+            ).scalar_one_or_none()
+    except SQLAlchemyError:
+        kind = None
+    return kind
+
+
+def open_demo(destination: Path | str) -> tuple[Engine, str]:
+    """The engine and URL of an existing demo database (``enms demo --resume``);
+    :class:`Conflict` when ``destination`` holds no demo."""
+    url, path = _resolve(destination)
+    if path is not None:
+        if not is_demo_database(path):
+            raise Conflict(
+                f"{path} is not an enms demo database (or does not exist); build one with "
+                "`enms demo` (without --resume)"
+            )
+        return create_db_engine(url), url
+    engine = create_db_engine(url)
+    if _kind(engine) != DEMO_KIND:
+        where = engine.url.render_as_string(hide_password=True)
+        engine.dispose()
+        raise Conflict(f"{where} holds no enms demo; build one with `enms demo` (without --resume)")
+    return engine, url
 
 
 def build(
@@ -111,15 +150,16 @@ def build(
     batch_size: int,
     report: Callable[[str], None],
     reopen_hint: str = "enms serve",
+    freq: str = "15min",
+    replay: bool = False,
 ) -> tuple[Engine, DemoSummary]:
     """Create the demo database and fill it with the synthetic plant.
 
     ``destination`` is a SQLite file to (re)create, or a database URL (``sqlite:///…`` is
     treated as its file). ``reopen_hint`` is the command that serves it again, for the
-    message shown when an earlier demo is replaced.
+    message shown when an earlier demo is replaced. ``replay``: import only the readings of
+    the first training window (all of them when the plant is not longer than that).
     """
-    from enms.demo.generator import generate_plant
-
     url, path = _resolve(destination)
     if path is not None:
         if prepare_file(path):
@@ -137,22 +177,56 @@ def build(
                 f"instead, run {reopen_hint}"
             )
     schema.upgrade(engine)
-    factory = create_session_factory(engine)
+    summary = populate(
+        create_session_factory(engine),
+        seed=seed,
+        days=days,
+        freq=freq,
+        clock=clock,
+        batch_size=batch_size,
+        report=report,
+        replay=replay,
+    )
+    return engine, DemoSummary(
+        url, summary.machines, summary.readings, seed, summary.training_end, summary.pending
+    )
+
+
+def populate(
+    factory: SessionFactory,
+    *,
+    seed: int,
+    days: int,
+    freq: str,
+    clock: Clock,
+    batch_size: int,
+    report: Callable[[str], None],
+    replay: bool,
+) -> DemoSummary:
+    """Fill an empty, migrated database with the demo plant (``build`` without the
+    database handling); the summary's ``database_url`` is left empty."""
+    from enms.demo.generator import generate_plant
+    from enms.demo.training import first_window_end
+
     with session_scope(factory) as session:
         session.add_all(
             [
                 InstanceInfo(key="kind", value=DEMO_KIND),
                 InstanceInfo(key="demo_seed", value=str(seed)),
+                # what the replay needs to regenerate the same plant
+                InstanceInfo(key="demo_days", value=str(days)),
+                InstanceInfo(key="demo_freq", value=freq),
             ]
         )
-    report(f"generating the demo plant (seed {seed}, {days} days of 15-minute readings)…")
-    plant = generate_plant(seed=seed, days=days)
-    total = 0
+    report(f"generating the demo plant (seed {seed}, {days} days of {freq} readings)…")
+    plant = generate_plant(seed=seed, days=days, freq=freq)
+    index = plant[0].readings.index
+    training_end = first_window_end(index[0].to_pydatetime(), index[-1].to_pydatetime())
+    cut = training_end if replay else None
+    total = pending = 0
     for machine in plant:
-        csv_text = machine.readings.rename_axis("timestamp").to_csv(
-            date_format="%Y-%m-%dT%H:%M:%SZ"
-        )
-        parsed = parsing.parse_csv(csv_text)
+        rows = machine.readings if cut is None else machine.readings[index < cut]
+        pending += len(machine.readings) - len(rows)
         with session_scope(factory) as session:
             created = readings.create_machine(
                 session=session,
@@ -167,14 +241,25 @@ def build(
                 clock=clock,
             )
             target = readings.get_machine(session=session, machine_id=created.id)
-            summary = readings.import_readings(
-                session=session, machine=target, parsed=parsed, batch_size=batch_size
-            )
+            summary = import_frame(session, target, rows, batch_size=batch_size)
         total += summary.rows_written
         report(
             f"  {machine.name:<28} {machine.machine_type:<18} {summary.rows_written:>7,} readings"
         )
-    return engine, DemoSummary(url, len(plant), total, seed)
+    return DemoSummary("", len(plant), total, seed, training_end, pending)
+
+
+def import_frame(
+    session: Session, machine: Machine, frame: pd.DataFrame, *, batch_size: int
+) -> ImportSummary:
+    """Import generated readings (UTC index) as ``enms import readings`` would: CSV text,
+    parsed and validated, then upserted (so importing the same rows twice writes nothing
+    new)."""
+    csv_text = frame.rename_axis("timestamp").to_csv(date_format="%Y-%m-%dT%H:%M:%SZ")
+    parsed = parsing.parse_csv(csv_text)
+    return readings.import_readings(
+        session=session, machine=machine, parsed=parsed, batch_size=batch_size
+    )
 
 
 def _resolve(destination: Path | str) -> tuple[str, Path | None]:
