@@ -183,6 +183,12 @@ class MonitoringSettings(BaseModel):
         description="A metric's projected crossing of its degradation threshold is reported "
         "when it falls within this many days.",
     )
+    actual_fill_days: int = Field(
+        35,
+        ge=1,
+        description="A logged prediction gets its actual when the reading arrives up to this "
+        "many days after the target (bounds the UPDATE each scoring run makes).",
+    )
 
 
 class DriftSettings(BaseModel):
