@@ -79,7 +79,9 @@ def daily_sums(points: pd.DataFrame, *, forecast: bool = False) -> pd.DataFrame:
     p = points["predicted"].to_numpy(dtype=float)
     lo = points["lower"].to_numpy(dtype=float) if "lower" in points else np.full(len(y), np.nan)
     hi = points["upper"].to_numpy(dtype=float) if "upper" in points else np.full(len(y), np.nan)
-    flagged = points["flagged"] if "flagged" in points else pd.Series(None, index=points.index)
+    # None/NaN (not a detector, or not checked) counts as not flagged
+    flagged = points["flagged"].to_numpy() if "flagged" in points else np.zeros(len(points))
+    flag = np.array([bool(f) if f is not None and f == f else False for f in flagged])
     table = pd.DataFrame(
         {
             "day": ts.floor("D"),
@@ -90,7 +92,7 @@ def daily_sums(points: pd.DataFrame, *, forecast: bool = False) -> pd.DataFrame:
             "iv": np.isfinite(lo) & np.isfinite(hi),
             "lo": lo,
             "hi": hi,
-            "flag": flagged.fillna(False).astype(bool).to_numpy(),
+            "flag": flag,
         }
     )
     rows = [_sums(day, lead_h, g) for (day, lead_h), g in table.groupby(["day", "lead_hours"])]
