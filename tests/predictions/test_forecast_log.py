@@ -30,7 +30,11 @@ CUT = datetime(2025, 4, 3, 12, tzinfo=UTC)  # readings after this arrive later
 
 
 def _settings(settings: Settings) -> Settings:
-    monitoring = MonitoringSettings(forecast_origin_hour=ORIGIN_HOUR, score_batch_days=400)
+    # Late readings are filled in up to 90 days back from the newest (the test imports two
+    # months at once, so the default 35 days would leave the first forecasts without actuals).
+    monitoring = MonitoringSettings(
+        forecast_origin_hour=ORIGIN_HOUR, score_batch_days=400, actual_fill_days=90
+    )
     return settings.model_copy(update={"monitoring": monitoring})
 
 

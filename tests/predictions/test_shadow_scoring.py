@@ -144,3 +144,30 @@ def test_rollup_sums_equal_raw_metrics_and_survive_retention(
     rerun = score_predictions(factory=session_factory, settings=kept, clock=clock)
     assert rerun["points_written"] == 0
     assert rerun["pruned_points"] == 0
+
+
+def test_a_detector_logs_expected_energy_score_and_alarm(
+    session_factory: SessionFactory, clock: FrozenClock, settings: Settings, machine_id: int
+) -> None:
+    train(session_factory, clock, machine_id, "anomaly", "2025-03-01")
+    score_predictions(
+        factory=session_factory, settings=_settings(settings, score_batch_days=400), clock=clock
+    )
+    with session_scope(session_factory) as session:
+        detector = session.scalars(
+            select(ModelVersion).where(ModelVersion.model_type == "anomaly")
+        ).one()
+        daily = pd.read_sql(
+            select(PredictionDaily).where(PredictionDaily.model_id == detector.id),
+            session.connection(),
+        )
+    points = _points(session_factory, detector.id)
+    assert len(points) > 0
+    assert points["score"].notna().all()
+    flagged = points["flagged"].astype(bool)
+    assert flagged.any()  # the demo machine has injected spikes
+    assert not flagged.all()
+    # predicted is the detector's expected energy (kWh), not its score
+    residual = (points["actual"] - points["predicted"]).abs()
+    assert residual.median() < 0.5 * points["actual"].abs().median()
+    assert daily["n_flagged"].sum() == int(flagged.sum())

@@ -192,6 +192,12 @@ class MonitoringSettings(BaseModel):
     projection_min_points: int = Field(
         8, ge=3, description="Fewest points a metric needs in that span to be projected."
     )
+    actual_fill_days: int = Field(
+        35,
+        ge=1,
+        description="A logged prediction gets its actual when the reading arrives up to this "
+        "many days after the target (bounds the UPDATE each scoring run makes).",
+    )
 
 
 class DriftSettings(BaseModel):

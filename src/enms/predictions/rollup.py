@@ -79,7 +79,9 @@ def daily_sums(points: pd.DataFrame, *, forecast: bool = False) -> pd.DataFrame:
     p = points["predicted"].to_numpy(dtype=float)
     lo = points["lower"].to_numpy(dtype=float) if "lower" in points else np.full(len(y), np.nan)
     hi = points["upper"].to_numpy(dtype=float) if "upper" in points else np.full(len(y), np.nan)
-    flagged = points["flagged"] if "flagged" in points else pd.Series(None, index=points.index)
+    # None/NaN (not a detector, or not checked) counts as not flagged
+    flagged = points["flagged"].to_numpy() if "flagged" in points else np.zeros(len(points))
+    flag = np.array([bool(f) if f is not None and f == f else False for f in flagged])
     table = pd.DataFrame(
         {
             "day": ts.floor("D"),
@@ -90,7 +92,7 @@ def daily_sums(points: pd.DataFrame, *, forecast: bool = False) -> pd.DataFrame:
             "iv": np.isfinite(lo) & np.isfinite(hi),
             "lo": lo,
             "hi": hi,
-            "flag": flagged.fillna(False).astype(bool).to_numpy(),
+            "flag": flag,
         }
     )
     rows = [_sums(day, lead_h, g) for (day, lead_h), g in table.groupby(["day", "lead_hours"])]
@@ -133,15 +135,24 @@ def _sums(day: Any, lead: Any, g: pd.DataFrame) -> dict[str, Any]:
 
 
 def rollup(
-    *, factory: SessionFactory, clock: Clock, touched: dict[int, datetime] | None = None
+    *,
+    factory: SessionFactory,
+    clock: Clock,
+    touched: dict[int, datetime] | None = None,
+    retention_days: int | None = None,
 ) -> dict[str, int]:
     """Roll up every version's complete days not rolled up yet, and the days of ``touched``
-    (version id → earliest target written or changed since the last rollup)."""
+    (version id → earliest target written or changed since the last rollup). With
+    ``retention_days``, a touched day whose raw points may already be partly pruned is not
+    recomputed (its rows would lose the pruned points)."""
     touched = touched or {}
     end = today(clock)
+    protect = None
+    if retention_days is not None:
+        protect = _floor_day(clock.now() - timedelta(days=retention_days)) + timedelta(days=1)
     days = versions = 0
     with session_scope(factory) as session:
-        plans = _plans(session, touched, end)
+        plans = _plans(session, touched, end, protect)
     for model_id, machine_id, model_type, start in plans:
         with session_scope(factory) as session:
             points = repository.points_frame(session, model_id=model_id, start=start, end=end)
@@ -162,7 +173,7 @@ def rollup(
 
 
 def _plans(
-    session: Session, touched: dict[int, datetime], end: datetime
+    session: Session, touched: dict[int, datetime], end: datetime, protect: datetime | None
 ) -> list[tuple[int, int, str, datetime]]:
     """(version, machine, model type, first day to recompute) of every version with days
     to roll up."""
@@ -188,7 +199,8 @@ def _plans(
                 continue
             start = _floor_day(as_utc(first))
         if model_id in touched:
-            start = min(start, _floor_day(touched[model_id]))
+            again = _floor_day(touched[model_id])
+            start = min(start, again if protect is None else max(again, protect))
         if start < end:
             plans.append((int(model_id), int(machine_id), str(model_type), start))
     return plans

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
 from enms.core.config import Settings
@@ -81,6 +82,7 @@ def score_versions(
         "points_written": sum(r.get("points_written", 0) for r in runs),
         "missing_drivers": sum(r.get("counts", {}).get("missing_drivers", 0) for r in runs),
         "no_prediction": sum(r.get("counts", {}).get("no_prediction", 0) for r in runs),
+        "skipped": sum(1 for r in runs if "skipped" in r),
         "errors": [r for r in runs if "error" in r][:MAX_LISTED],
         # the runs that did something, capped: the result is kept in scheduler_runs
         "runs": [r for r in runs if r.get("points_written") or "error" in r][:MAX_LISTED],
@@ -124,7 +126,7 @@ def score_version(
 
 
 def read_inputs(
-    *, session: Any, settings: Settings, version_id: int, alias: str
+    *, session: Session, settings: Settings, version_id: int, alias: str
 ) -> VersionInputs | dict[str, Any]:
     """The inputs of a version's next run, or a summary saying why there is nothing to do."""
     row = session.get(ModelVersion, version_id)
@@ -164,7 +166,7 @@ def read_inputs(
     )
 
 
-def record(*, session: Any, inputs: VersionInputs, scored: Scored, clock: Clock) -> int:
+def record(*, session: Session, inputs: VersionInputs, scored: Scored, clock: Clock) -> int:
     """Write the batch and its points; returns the points newly written."""
     if session.get(ModelVersion, inputs.version_id) is None:
         return 0  # deleted while it was being scored
@@ -188,13 +190,18 @@ def fill_actuals(
     *, factory: SessionFactory, settings: Settings, clock: Clock, machine_ids: list[int]
 ) -> tuple[int, dict[int, datetime]]:
     """Copy arrived readings into earlier points of ``machine_ids`` without an actual
-    (targets within the retention period; an UPDATE bounded by machine and time, on the
-    ``(machine_id, ts)`` index); returns the count and, per version, the earliest target
+    (targets up to ``settings.monitoring.actual_fill_days`` days before the machine's newest
+    reading or the clock, whichever is earlier: an UPDATE bounded by machine and time, on
+    the ``(machine_id, ts)`` index); returns the count and, per version, the earliest target
     filled (its days need rolling up again)."""
-    since = clock.now() - timedelta(days=settings.monitoring.retention_days)
+    days = timedelta(days=settings.monitoring.actual_fill_days)
     filled, earliest = 0, {}
     for machine in sorted(set(machine_ids)):
         with session_scope(factory, write=True) as session:
+            # Counted back from the newest reading when it is older than the clock (a meter
+            # that stopped, a replay): its late readings are the ones still to come.
+            newest = repository.newest_reading(session, machine) or clock.now()
+            since = min(clock.now(), newest) - days
             found = repository.missing_actuals_since(session, machine_id=machine, since=since)
             if found:
                 filled += repository.fill_actuals(session, machine_id=machine, since=since)

@@ -31,6 +31,11 @@ def score_predictions(
     )
     for model_id, moment in earliest.items():
         touched[model_id] = min(moment, touched.get(model_id, moment))
-    rolled = rollup.rollup(factory=factory, clock=clock, touched=touched)
+    rolled = rollup.rollup(
+        factory=factory,
+        clock=clock,
+        touched=touched,
+        retention_days=settings.monitoring.retention_days,
+    )
     pruned = rollup.prune(factory=factory, settings=settings, clock=clock)
     return {**scored, "actuals_filled": filled, **rolled, **pruned}
