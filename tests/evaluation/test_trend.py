@@ -126,7 +126,7 @@ def test_a_rising_error_is_projected_to_cross_its_held_out_threshold(
             "evaluation_start": (start + timedelta(days=d)).isoformat(),
             "evaluation_end": (start + timedelta(days=d + 1)).isoformat(),
             "cv_rmse": 5.0 + 0.05 * (d + 1) + float(rng.normal(0, 0.02)),
-        }  # fmt: skip
+        }
         for d in range(20)
     ]
     assert client.post(RECORD, json={"metrics": rows}).status_code == 201
