@@ -89,6 +89,15 @@ def test_trend_downsamples_exactly_and_follows_the_version_in_force(
     assert body["series"]["rmse"]["n_rows"] == 288 + 1
     assert max(p["value"] for p in body["series"]["rmse"]["points"]) == 99.0
     assert body["series"]["mae"]["points"] == []
+    only_drift = client.get(
+        TREND,
+        params={"machine_id": pair.machine_id, "model_type": "baseline",
+                "from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat(),
+                "metric": "rmse", "source": "drift_check,evaluation"},
+    ).json()  # fmt: skip
+    assert only_drift["series"]["rmse"]["points"] == []
+    assert only_drift["rows"].endswith("sources drift_check, evaluation")
+    assert len(only_drift["drift_markers"]) == 1
 
 
 def test_no_rows_is_200_with_empty_series_and_a_message(
