@@ -221,33 +221,49 @@ def _grouped(
 
 
 def _merge(groups: list[dict[str, Any]], name: str) -> tuple[list[TrendPoint], int, bool]:
-    """Combine the (version, source) groups of each bucket into one point of ``name``."""
-    by_bucket: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for g in groups:
-        if g[name][0]:
-            by_bucket[g["bucket"]].append(g)
-    points, n_rows, merged = [], 0, False
-    for key in sorted(by_bucket):
-        parts = by_bucket[key]
-        n = sum(p[name][0] for p in parts)
-        per_version: dict[int, int] = defaultdict(int)
-        for p in parts:
-            per_version[p["version"]] += p[name][0]
-        points.append(
-            TrendPoint.model_construct(  # values from the database: no re-validation
-                time=min(p["time"] for p in parts),
-                value=sum(float(p[name][1]) * p[name][0] for p in parts) / n,
-                min=min(float(p[name][2]) for p in parts),
-                max=max(float(p[name][3]) for p in parts),
-                n=n,
-                version=max(per_version, key=lambda v: (per_version[v], v)),
-                versions=sorted(per_version),
-                sources=sorted({p["source"] for p in parts}),
-            )
-        )
-        n_rows += n
-        merged |= n > 1
+    """Combine the (version, source) groups of each bucket into one point of ``name``
+    (``groups`` come ordered by bucket; most buckets hold one group: the fast path)."""
+    points: list[TrendPoint] = []
+    n_rows, merged, i = 0, False, 0
+    while i < len(groups):
+        j = i + 1
+        while j < len(groups) and groups[j]["bucket"] == groups[i]["bucket"]:
+            j += 1
+        parts = [g for g in groups[i:j] if g[name][0]]
+        i = j
+        if not parts:
+            continue
+        if len(parts) == 1:
+            g = parts[0]
+            n, mean, lo, hi = g[name]
+            point = TrendPoint.model_construct(  # values from the database: not re-validated
+                time=g["time"], value=float(mean), min=float(lo), max=float(hi), n=n,
+                version=g["version"], versions=[g["version"]], sources=[g["source"]],
+            )  # fmt: skip
+        else:
+            point = _combined(parts, name)
+        points.append(point)
+        n_rows += point.n
+        merged |= point.n > 1
     return points, n_rows, merged
+
+
+def _combined(parts: list[dict[str, Any]], name: str) -> TrendPoint:
+    """One point from several groups of a bucket: exact n, mean, min and max."""
+    n = sum(p[name][0] for p in parts)
+    per_version: dict[int, int] = defaultdict(int)
+    for p in parts:
+        per_version[p["version"]] += p[name][0]
+    return TrendPoint.model_construct(
+        time=min(p["time"] for p in parts),
+        value=sum(float(p[name][1]) * p[name][0] for p in parts) / n,
+        min=min(float(p[name][2]) for p in parts),
+        max=max(float(p[name][3]) for p in parts),
+        n=n,
+        version=max(per_version, key=lambda v: (per_version[v], v)),
+        versions=sorted(per_version),
+        sources=sorted({p["source"] for p in parts}),
+    )
 
 
 def _series(
