@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from fastapi.testclient import TestClient
@@ -89,6 +89,15 @@ def test_trend_downsamples_exactly_and_follows_the_version_in_force(
     assert body["series"]["rmse"]["n_rows"] == 288 + 1
     assert max(p["value"] for p in body["series"]["rmse"]["points"]) == 99.0
     assert body["series"]["mae"]["points"] == []
+    only_drift = client.get(
+        TREND,
+        params={"machine_id": pair.machine_id, "model_type": "baseline",
+                "from": start.isoformat(), "to": (start + timedelta(days=2)).isoformat(),
+                "metric": "rmse", "source": "drift_check,evaluation"},
+    ).json()  # fmt: skip
+    assert only_drift["series"]["rmse"]["points"] == []
+    assert only_drift["rows"].endswith("sources drift_check, evaluation")
+    assert len(only_drift["drift_markers"]) == 1
 
 
 def test_no_rows_is_200_with_empty_series_and_a_message(
@@ -111,3 +120,40 @@ def test_no_rows_is_200_with_empty_series_and_a_message(
     )
     assert bad.status_code == 422
     assert bad.json()["error"]["message"].startswith("metric: ")
+
+
+def test_a_rising_error_is_projected_to_cross_its_held_out_threshold(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    pair = two_versions(session_factory, clock)  # v2 holds out cv_rmse 5.0: threshold 6.25
+    rng = np.random.default_rng(8)
+    start = pair.promoted_at
+    rows = [
+        {
+            "machine_id": pair.machine_id,
+            "model_type": "baseline",
+            "evaluation_start": (start + timedelta(days=d)).isoformat(),
+            "evaluation_end": (start + timedelta(days=d + 1)).isoformat(),
+            "cv_rmse": 5.0 + 0.05 * (d + 1) + float(rng.normal(0, 0.02)),
+        }
+        for d in range(20)
+    ]
+    assert client.post(RECORD, json={"metrics": rows}).status_code == 201
+    answer = client.get(
+        TREND,
+        params={"machine_id": pair.machine_id, "model_type": "baseline", "metric": "cv_rmse",
+                "from": start.isoformat(), "to": (start + timedelta(days=21)).isoformat()},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    series = answer.json()["series"]["cv_rmse"]
+    assert [p["version"] for p in series["points"]] == [2] * 20
+    projection = series["projection"]
+    assert projection["threshold"]["value"] == 6.25
+    assert projection["significant_towards_degradation"] is True
+    assert projection["slope_ci"][0] <= 0.05 <= projection["slope_ci"][1]
+    # truth: 5 + 0.05·(d+1) reaches 6.25 at d = 24, i.e. 5 days after the last point (d = 19)
+    last = start + timedelta(days=20)
+    crossing = datetime.fromisoformat(projection["crossing_at"])
+    assert abs((crossing - (last + timedelta(days=5))).total_seconds()) < 86400
+    earliest = datetime.fromisoformat(projection["crossing_earliest"])
+    assert earliest <= crossing

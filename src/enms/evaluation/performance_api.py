@@ -67,6 +67,7 @@ def metrics_trend(
     end: Annotated[str | None, Query(alias="to")] = None,
     metric: Annotated[list[str] | None, Query()] = None,
     version: Annotated[int | None, Query(ge=1)] = None,
+    source: Annotated[list[str] | None, Query()] = None,
 ) -> TrendRead:
     """Series per metric (downsampled), version changes, drift markers and projections."""
     return trends.trend(
@@ -77,4 +78,5 @@ def metrics_trend(
         metrics=trends.parse_metrics(metric, model_type),
         version=version,
         settings=settings,
+        sources=trends.parse_sources(source),
     )

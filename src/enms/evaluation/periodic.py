@@ -87,14 +87,21 @@ def performance_evaluation(
 
 def _targets(session: Session, today: datetime) -> list[Target]:
     found = session.execute(
-        select(ModelVersion, Machine.timezone)
+        select(  # the columns only: a version row also carries its artifact's bytes
+            ModelVersion.id,
+            ModelVersion.machine_id,
+            ModelVersion.model_type,
+            ModelVersion.version,
+            ModelVersion.training_end,
+            Machine.timezone,
+        )
         .join(ModelAlias, ModelAlias.model_version_id == ModelVersion.id)
         .join(Machine, Machine.id == ModelVersion.machine_id)
         .where(ModelAlias.alias.in_((CHAMPION, CHALLENGER)))
         .order_by(ModelVersion.id)
     ).all()
     earliest = today - timedelta(days=CATCH_UP_DAYS)
-    versions = {v.id: (v, tz) for v, tz in found}
+    versions = {row.id: row for row in found}
     done: set[tuple[Any, ...]] = {
         tuple(r)
         for r in session.execute(
@@ -109,7 +116,7 @@ def _targets(session: Session, today: datetime) -> list[Target]:
         )
     }  # fmt: skip
     targets = []
-    for version, timezone in versions.values():
+    for version in versions.values():
         first = earliest
         if version.training_end is not None:
             trained = version.training_end
@@ -125,7 +132,7 @@ def _targets(session: Session, today: datetime) -> list[Target]:
                     version.machine_id,
                     version.model_type,
                     version.version,
-                    timezone,
+                    version.timezone,
                     missing,
                 )
             )

@@ -12,12 +12,13 @@ The handler stays lean because it is benchmarked: a fixed number of queries per 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
@@ -128,10 +129,49 @@ def record(
                 **{c: getattr(item, c) for c in _COLUMNS},
             }
         )
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_unnest(session, rows)
     table = PerformanceMetric.__table__
     # insertmanyvalues: one multi-row INSERT … RETURNING per 1,000 rows, ids in row order.
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)  # type: ignore[arg-type]
     return [int(r[0]) for r in session.execute(statement, rows)]
+
+
+#: Column → PostgreSQL array type of the ``unnest`` insert.
+_PG_TYPES = {
+    "model_id": "integer", "machine_id": "integer", "model_type": "varchar",
+    "model_version": "integer", "evaluation_date": "timestamptz",
+    "evaluation_start": "timestamptz", "evaluation_end": "timestamptz", "details": "jsonb",
+    "source": "varchar", "r_squared": "float8", "rmse": "float8", "mae": "float8",
+    "mape": "float8", "cv_rmse": "float8", "nmbe": "float8", "precision": "float8",
+    "recall": "float8", "f1": "float8", "skill": "float8", "n_samples": "integer",
+    "drift_detected": "boolean", "drift_score": "float8", "drift_details": "jsonb",
+}  # fmt: skip
+_PG_COLUMNS = ", ".join(f'"{c}"' for c in _PG_TYPES)
+_PG_ARRAYS = ", ".join(
+    f"CAST(:{c} AS text[])::jsonb[]" if t == "jsonb" else f"CAST(:{c} AS {t}[])"
+    for c, t in _PG_TYPES.items()
+)
+_PG_INSERT = text(
+    f"INSERT INTO model_performance_metrics ({_PG_COLUMNS}) SELECT {_PG_COLUMNS} "
+    f"FROM unnest({_PG_ARRAYS}) WITH ORDINALITY AS u({_PG_COLUMNS}, ord) "
+    "ORDER BY ord RETURNING id"
+)
+
+
+def _insert_unnest(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: one INSERT … SELECT FROM unnest(arrays) — a short constant statement
+    with one array per column, however many rows (a VALUES list of thousands of
+    placeholders costs more to parse than to insert). Ids are drawn from the sequence in
+    ``ord`` order, so sorted they follow the rows."""
+    params: dict[str, list[Any]] = {c: [] for c in _PG_TYPES}
+    for row in rows:
+        for column, values in params.items():
+            value = row[column]
+            if _PG_TYPES[column] == "jsonb" and value is not None:
+                value = json.dumps(value)
+            values.append(value)
+    return sorted(int(i) for i in session.scalars(_PG_INSERT, params))
 
 
 def _champion_history(

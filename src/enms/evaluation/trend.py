@@ -1,7 +1,9 @@
 """``metrics/trend``: a machine's model-type metrics over a window, downsampled in SQL.
 
 Rows are those of ``model_performance_metrics`` of every source (evaluation, periodic_daily,
-periodic_weekly, recorded, drift_check) with ``evaluation_end`` in the window. Without
+periodic_weekly, recorded, drift_check; ``source=`` narrows the series, e.g. to
+``periodic_daily`` so daily and weekly windows are not mixed) with ``evaluation_end`` in the
+window; drift markers come from rows of any source. Without
 ``version`` the series follow the version in force: a row counts when its version was the
 champion at its ``evaluation_end`` (the last champion move before it; before the first move
 the first champion, so back-filled history shows). With ``version`` only that version's rows.
@@ -64,6 +66,18 @@ def resolve_window(
     return Window.parse(begin, stop)
 
 
+SOURCES = ("evaluation", "periodic_daily", "periodic_weekly", "recorded", "drift_check")
+
+
+def parse_sources(values: list[str] | None) -> list[str] | None:
+    """Sources from repeated and/or comma-separated ``source=``; None: all of them."""
+    names = [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+    for name in names:
+        if name not in SOURCES:
+            raise InvalidInput(f"source: unknown source {name!r}; choose from {SOURCES}")
+    return list(dict.fromkeys(names)) or None
+
+
 def parse_metrics(values: list[str] | None, model_type: str) -> list[str]:
     """Metric names from repeated and/or comma-separated ``metric=``; default: the type's."""
     check_model_type(model_type)
@@ -83,8 +97,10 @@ def trend(
     metrics: list[str],
     version: int | None,
     settings: Settings,
+    sources: list[str] | None = None,
 ) -> TrendRead:
-    """The series, version changes, drift markers and projections of the window."""
+    """The series, version changes, drift markers and projections of the window (rows of
+    every source, or of ``sources``)."""
     check_model_type(model_type)
     readings.get_machine(session=session, machine_id=machine_id)
     assert window.start is not None
@@ -109,13 +125,17 @@ def trend(
     else:
         rows_filter = M.id.is_not(None)
         rows_note = "all rows (the pair has no champion history), all sources"
-    base = and_(
+    pair_rows = and_(
         M.machine_id == machine_id,
         M.model_type == model_type,
         M.evaluation_end >= window.start,
         M.evaluation_end < window.end,
         rows_filter,
     )
+    base = pair_rows
+    if sources:  # series only: drift markers come from whichever row found drift
+        base = and_(pair_rows, M.source.in_(sources))
+        rows_note = rows_note.replace("all sources", "sources " + ", ".join(sources))
     max_points = settings.monitoring.trend_max_points
     span = (window.end - window.start).total_seconds()
     width = max(1, math.ceil(span / max_points))
@@ -147,7 +167,7 @@ def trend(
         max_points=max_points,
         series=series,
         version_changes=changes,
-        drift_markers=_markers(session, base),
+        drift_markers=_markers(session, pair_rows),
         message=None
         if total
         else (
@@ -201,33 +221,49 @@ def _grouped(
 
 
 def _merge(groups: list[dict[str, Any]], name: str) -> tuple[list[TrendPoint], int, bool]:
-    """Combine the (version, source) groups of each bucket into one point of ``name``."""
-    by_bucket: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for g in groups:
-        if g[name][0]:
-            by_bucket[g["bucket"]].append(g)
-    points, n_rows, merged = [], 0, False
-    for key in sorted(by_bucket):
-        parts = by_bucket[key]
-        n = sum(p[name][0] for p in parts)
-        per_version: dict[int, int] = defaultdict(int)
-        for p in parts:
-            per_version[p["version"]] += p[name][0]
-        points.append(
-            TrendPoint.model_construct(  # values from the database: no re-validation
-                time=min(p["time"] for p in parts),
-                value=sum(float(p[name][1]) * p[name][0] for p in parts) / n,
-                min=min(float(p[name][2]) for p in parts),
-                max=max(float(p[name][3]) for p in parts),
-                n=n,
-                version=max(per_version, key=lambda v: (per_version[v], v)),
-                versions=sorted(per_version),
-                sources=sorted({p["source"] for p in parts}),
-            )
-        )
-        n_rows += n
-        merged |= n > 1
+    """Combine the (version, source) groups of each bucket into one point of ``name``
+    (``groups`` come ordered by bucket; most buckets hold one group: the fast path)."""
+    points: list[TrendPoint] = []
+    n_rows, merged, i = 0, False, 0
+    while i < len(groups):
+        j = i + 1
+        while j < len(groups) and groups[j]["bucket"] == groups[i]["bucket"]:
+            j += 1
+        parts = [g for g in groups[i:j] if g[name][0]]
+        i = j
+        if not parts:
+            continue
+        if len(parts) == 1:
+            g = parts[0]
+            n, mean, lo, hi = g[name]
+            point = TrendPoint.model_construct(  # values from the database: not re-validated
+                time=g["time"], value=float(mean), min=float(lo), max=float(hi), n=n,
+                version=g["version"], versions=[g["version"]], sources=[g["source"]],
+            )  # fmt: skip
+        else:
+            point = _combined(parts, name)
+        points.append(point)
+        n_rows += point.n
+        merged |= point.n > 1
     return points, n_rows, merged
+
+
+def _combined(parts: list[dict[str, Any]], name: str) -> TrendPoint:
+    """One point from several groups of a bucket: exact n, mean, min and max."""
+    n = sum(p[name][0] for p in parts)
+    per_version: dict[int, int] = defaultdict(int)
+    for p in parts:
+        per_version[p["version"]] += p[name][0]
+    return TrendPoint.model_construct(
+        time=min(p["time"] for p in parts),
+        value=sum(float(p[name][1]) * p[name][0] for p in parts) / n,
+        min=min(float(p[name][2]) for p in parts),
+        max=max(float(p[name][3]) for p in parts),
+        n=n,
+        version=max(per_version, key=lambda v: (per_version[v], v)),
+        versions=sorted(per_version),
+        sources=sorted({p["source"] for p in parts}),
+    )
 
 
 def _series(
