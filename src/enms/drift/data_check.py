@@ -23,6 +23,15 @@ temperature band and day types, the other drivers with the reference rows of the
 types only: at sub-daily resolution a temperature band also selects hours of the day (warm
 hours are working hours), which would make every schedule-driven driver look drifted.
 
+The test of each column is chosen by its *effective* sample size ``n·(1−ρ)/(1+ρ)`` (ρ: lag-1
+autocorrelation), not its row count: Kolmogorov–Smirnov with the effective sizes while the
+smaller side holds at most ``small_sample`` effectively independent values, the normalised
+Wasserstein distance (and PSI) beyond. Driver series are persistent (15-minute temperatures
+have ρ ≈ 0.99), and on a quarter of them the raw-size rule would pick Wasserstein at 0.1 σ,
+which flags every holiday week and overtime Saturday of a schedule-driven driver as drift
+(measured on the demo plant: 7 of 8 machines flagged in a year of weekly checks, against 1
+with the effective size, the compressor after its injected leak).
+
 The data part's score is the ``k``-th largest column score with ``k = ⌈dataset_share ·
 n_checked⌉``: a column scores ≥ 0.5 exactly when it drifts (:mod:`enms.drift.score`), so
 this score is ≥ 0.5 exactly when at least ``k`` columns drift, i.e. when the dataset drifts.
@@ -31,17 +40,19 @@ this score is ≥ 0.5 exactly when at least ``k`` columns drift, i.e. when the d
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy import stats
 
 from enms.core.config import DriftSettings
-from enms.drift.dataset import DatasetDrift, dataset_drift
+from enms.drift.dataset import DatasetDrift
 from enms.drift.reference import matched_reference
-from enms.drift.score import drift_score
-from enms.drift.two_sample import ColumnDrift, TestResult
+from enms.drift.score import drift_score, p_value_score
+from enms.drift.two_sample import ColumnDrift, TestResult, column_drift
 
 NOT_DRIVERS = ("energy_kwh", "is_anomaly")
 TEMPERATURE = "outdoor_temp_c"
@@ -128,6 +139,86 @@ def _column(result: ColumnDrift, value_range: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _lag1(x: npt.NDArray[np.float64]) -> float:
+    c = x - x.mean()
+    denom = float(np.dot(c, c))
+    return float(np.clip(np.dot(c[1:], c[:-1]) / denom, 0.0, 0.99)) if denom > 0 else 0.0
+
+
+def effective_size(values: pd.Series) -> float:
+    """``n·(1−ρ)/(1+ρ)`` of the finite values in time order (ρ: lag-1 autocorrelation,
+    clipped to [0, 0.99], as :func:`enms.drift.two_sample.column_drift` adjusts KS).
+
+    >>> import numpy as np, pandas as pd
+    >>> round(effective_size(pd.Series(np.arange(100.0) % 2)))
+    100
+    """
+    x = values.to_numpy(dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 3:
+        return float(len(x))
+    rho = _lag1(x)
+    return len(x) * (1.0 - rho) / (1.0 + rho)
+
+
+def _ks_effective(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], settings: DriftSettings
+) -> TestResult:
+    """KS on many rows that hold few independent values: the asymptotic p-value at the
+    effective sizes (Stephens' correction), as the small-sample branch of ``column_drift``
+    computes it; the exact distribution scipy would try for up to 10,000 rows costs a
+    fraction of a second per column and is then discarded."""
+    d = float(stats.ks_2samp(x, y, method="asymp").statistic)
+    rx, ry = _lag1(x), _lag1(y)
+    nx = max(len(x) * (1 - rx) / (1 + rx), 2.0)
+    ny = max(len(y) * (1 - ry) / (1 + ry), 2.0)
+    en = math.sqrt(nx * ny / (nx + ny))
+    p = float(stats.kstwobign.sf((en + 0.12 + 0.11 / en) * d))
+    return TestResult(
+        method="ks",
+        statistic=d,
+        threshold=settings.alpha,
+        p_value=p,
+        drift_detected=p < settings.alpha,
+        score=p_value_score(p, alpha=settings.alpha),
+        settings={
+            "alpha": settings.alpha,
+            "small_sample": settings.small_sample,
+            "chosen_by": "effective sample size",
+            "lag1_reference": rx,
+            "lag1_current": ry,
+            "n_effective": (nx, ny),
+        },
+    )
+
+
+def _test(
+    reference: pd.Series, current: pd.Series, column: str, label: str, settings: DriftSettings
+) -> ColumnDrift:
+    """The column's test, chosen by the *effective* sample size: a quarter of 15-minute
+    temperatures holds a few dozen independent weather situations, not 8,640 values, so it
+    is a small sample (KS with the effective sizes), not one on which KS is oversensitive."""
+    found = column_drift(
+        reference.to_numpy(dtype=float),
+        current.to_numpy(dtype=float),
+        column=column,
+        reference_label=label,
+        small_sample=settings.small_sample,
+        ks_alpha=settings.alpha,
+        wasserstein_threshold=settings.wasserstein_threshold,
+        psi_threshold=settings.psi_threshold,
+    )
+    if found.decision.method != "wasserstein_normed":
+        return found  # KS on few rows already, or not enough data
+    n_effective = min(effective_size(reference), effective_size(current))
+    if n_effective > settings.small_sample:
+        return found
+    x, y = reference.to_numpy(dtype=float), current.to_numpy(dtype=float)
+    ks = _ks_effective(x[np.isfinite(x)], y[np.isfinite(y)], settings)
+    # The large-sample distances stay in the answer, reported alongside.
+    return replace(found, tests=(ks, *found.tests))
+
+
 def _same_day_types(reference: pd.DataFrame, current: pd.Index, timezone: str) -> pd.DataFrame:
     weekend_ref = pd.DatetimeIndex(reference.index).tz_convert(timezone).day_of_week >= 5
     weekend_now = set((pd.DatetimeIndex(current).tz_convert(timezone).day_of_week >= 5).tolist())
@@ -172,9 +263,10 @@ def data_drift(
     """Test every driver of ``current`` against the matched rows of ``reference``."""
     columns = [c for c in driver_columns(current) if c in reference.columns]
     base: dict[str, Any] = {
-        "method": "two-sample test per driver (KS up to small_sample rows per side, else "
-        "normalised Wasserstein with PSI reported); dataset drift when the share of checked "
-        "drivers that drift is at least drift_share",
+        "method": "two-sample test per driver, chosen by the effective sample size "
+        "n*(1-rho)/(1+rho) (KS with the effective sizes up to small_sample, else normalised "
+        "Wasserstein with PSI reported); dataset drift when the share of checked drivers that "
+        "drift is at least drift_share",
         "drift_share": settings.dataset_share,
         "settings": {
             "ks_alpha": settings.alpha,
@@ -218,16 +310,14 @@ def data_drift(
     tested = [c for c in columns if c not in outside]
 
     def run(frame: pd.DataFrame, names: list[str], described_as: str) -> DatasetDrift:
-        return dataset_drift(
-            frame,
-            current,
-            columns=names,
-            drift_share=settings.dataset_share,
-            reference_label=described_as,
-            small_sample=settings.small_sample,
-            ks_alpha=settings.alpha,
-            wasserstein_threshold=settings.wasserstein_threshold,
-            psi_threshold=settings.psi_threshold,
+        return _combine(
+            [
+                DatasetDrift(
+                    (_test(frame[c], current[c], c, described_as, settings),), 0, 0, 0, None, None
+                )
+                for c in names
+            ],
+            settings.dataset_share,
         )
 
     if matched.method == "operating_mode":
