@@ -9,8 +9,9 @@ import pandas as pd
 
 from enms.core.config import DriftSettings
 from enms.demo.generator import SyntheticMachine, generate_plant
-from enms.drift.data_check import data_drift, driver_columns, effective_size
+from enms.drift.data_check import data_drift, driver_columns
 from enms.drift.dataset import dataset_drift
+from enms.drift.effective import effective_size
 from enms.drift.reference import matched_reference
 
 UNCHANGED = (

@@ -12,7 +12,8 @@ Service (the front):
   write); :mod:`enms.drift.inputs` — what it reads; :mod:`enms.drift.check` — the parts put
   together into ``drift_detected`` / ``drift_score`` / ``drift_details``;
   :mod:`enms.drift.data_check` — data drift against a matched reference, extrapolation told
-  apart; :mod:`enms.drift.degradation` — energy-grade and performance degradation from the
+  apart, with the per-driver test chosen by the effective sample size
+  (:mod:`enms.drift.effective`, pure); :mod:`enms.drift.degradation` — energy-grade and performance degradation from the
   prediction log; :mod:`enms.drift.schemas`, :mod:`enms.drift.api`
   (``POST /model-performance/drift/check``), :mod:`enms.drift.commands`
   (``enms drift check``), :mod:`enms.drift.tasks` (the periodic ``drift_checks``).

@@ -40,19 +40,18 @@ this score is ≥ 0.5 exactly when at least ``k`` columns drift, i.e. when the d
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from enms.core.config import DriftSettings
 from enms.drift.dataset import DatasetDrift
+from enms.drift.effective import column_test
 from enms.drift.reference import matched_reference
-from enms.drift.score import drift_score, p_value_score
-from enms.drift.two_sample import ColumnDrift, TestResult, column_drift
+from enms.drift.score import drift_score
+from enms.drift.two_sample import ColumnDrift, TestResult
 
 NOT_DRIVERS = ("energy_kwh", "is_anomaly")
 TEMPERATURE = "outdoor_temp_c"
@@ -139,95 +138,14 @@ def _column(result: ColumnDrift, value_range: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _lag1(x: npt.NDArray[np.float64]) -> float:
-    c = x - x.mean()
-    denom = float(np.dot(c, c))
-    return float(np.clip(np.dot(c[1:], c[:-1]) / denom, 0.0, 0.99)) if denom > 0 else 0.0
-
-
-def effective_size(values: pd.Series) -> float:
-    """``n·(1−ρ)/(1+ρ)`` of the finite values in time order (ρ: lag-1 autocorrelation,
-    clipped to [0, 0.99], as :func:`enms.drift.two_sample.column_drift` adjusts KS).
-
-    >>> import numpy as np, pandas as pd
-    >>> round(effective_size(pd.Series(np.arange(100.0) % 2)))
-    100
-    """
-    x = values.to_numpy(dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) < 3:
-        return float(len(x))
-    rho = _lag1(x)
-    return len(x) * (1.0 - rho) / (1.0 + rho)
-
-
-def _ks_effective(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], settings: DriftSettings
-) -> TestResult:
-    """KS on many rows that hold few independent values: the asymptotic p-value at the
-    effective sizes (Stephens' correction), as the small-sample branch of ``column_drift``
-    computes it; the exact distribution scipy would try for up to 10,000 rows costs a
-    fraction of a second per column and is then discarded."""
-    d = float(stats.ks_2samp(x, y, method="asymp").statistic)
-    rx, ry = _lag1(x), _lag1(y)
-    nx = max(len(x) * (1 - rx) / (1 + rx), 2.0)
-    ny = max(len(y) * (1 - ry) / (1 + ry), 2.0)
-    en = math.sqrt(nx * ny / (nx + ny))
-    p = float(stats.kstwobign.sf((en + 0.12 + 0.11 / en) * d))
-    return TestResult(
-        method="ks",
-        statistic=d,
-        threshold=settings.alpha,
-        p_value=p,
-        drift_detected=p < settings.alpha,
-        score=p_value_score(p, alpha=settings.alpha),
-        settings={
-            "alpha": settings.alpha,
-            "small_sample": settings.small_sample,
-            "chosen_by": "effective sample size",
-            "lag1_reference": rx,
-            "lag1_current": ry,
-            "n_effective": (nx, ny),
-        },
-    )
-
-
-def _test(
-    reference: pd.Series, current: pd.Series, column: str, label: str, settings: DriftSettings
-) -> ColumnDrift:
-    """The column's test, chosen by the *effective* sample size: a quarter of 15-minute
-    temperatures holds a few dozen independent weather situations, not 8,640 values, so it
-    is a small sample (KS with the effective sizes), not one on which KS is oversensitive."""
-    found = column_drift(
-        reference.to_numpy(dtype=float),
-        current.to_numpy(dtype=float),
-        column=column,
-        reference_label=label,
-        small_sample=settings.small_sample,
-        ks_alpha=settings.alpha,
-        wasserstein_threshold=settings.wasserstein_threshold,
-        psi_threshold=settings.psi_threshold,
-    )
-    if found.decision.method != "wasserstein_normed":
-        return found  # KS on few rows already, or not enough data
-    n_effective = min(effective_size(reference), effective_size(current))
-    if n_effective > settings.small_sample:
-        return found
-    x, y = reference.to_numpy(dtype=float), current.to_numpy(dtype=float)
-    ks = _ks_effective(x[np.isfinite(x)], y[np.isfinite(y)], settings)
-    # The large-sample distances stay in the answer, reported alongside.
-    return replace(found, tests=(ks, *found.tests))
-
-
 def _same_day_types(reference: pd.DataFrame, current: pd.Index, timezone: str) -> pd.DataFrame:
     weekend_ref = pd.DatetimeIndex(reference.index).tz_convert(timezone).day_of_week >= 5
     weekend_now = set((pd.DatetimeIndex(current).tz_convert(timezone).day_of_week >= 5).tolist())
     return reference[np.isin(weekend_ref, list(weekend_now))]
 
 
-def _combine(parts: list[DatasetDrift], share: float) -> DatasetDrift:
-    """One dataset verdict over the columns of several :func:`dataset_drift` answers."""
-    columns = tuple(c for part in parts for c in part.columns)
+def _combine(columns: tuple[ColumnDrift, ...], share: float) -> DatasetDrift:
+    """The dataset verdict over column verdicts (the rule of :func:`dataset_drift`)."""
     checked = [c for c in columns if c.drift_detected is not None]
     drifted = sum(1 for c in checked if c.drift_detected)
     return DatasetDrift(
@@ -309,31 +227,20 @@ def data_drift(
     ]
     tested = [c for c in columns if c not in outside]
 
-    def run(frame: pd.DataFrame, names: list[str], described_as: str) -> DatasetDrift:
-        return _combine(
-            [
-                DatasetDrift(
-                    (_test(frame[c], current[c], c, described_as, settings),), 0, 0, 0, None, None
-                )
-                for c in names
-            ],
-            settings.dataset_share,
-        )
+    def run(frame: pd.DataFrame, names: list[str], described_as: str) -> tuple[ColumnDrift, ...]:
+        return tuple(column_test(frame[c], current[c], c, described_as, settings) for c in names)
 
     if matched.method == "operating_mode":
         # A temperature band selects hours of the day as well (warm hours are working hours),
         # so the other drivers are compared with the reference rows of the same day types.
         same_days = _same_day_types(reference[columns], current.index, timezone)
         day_label = f"{reference_label}; same day types (working day / weekend) as the current"
-        result = _combine(
-            [
-                run(matched.frame, [c for c in tested if c == TEMPERATURE], label),
-                run(same_days, [c for c in tested if c != TEMPERATURE], day_label),
-            ],
-            settings.dataset_share,
+        results = run(matched.frame, [c for c in tested if c == TEMPERATURE], label) + run(
+            same_days, [c for c in tested if c != TEMPERATURE], day_label
         )
     else:
-        result = run(matched.frame, tested, label)
+        results = run(matched.frame, tested, label)
+    result = _combine(results, settings.dataset_share)
     checked = [c for c in result.columns if c.drift_detected is not None]
     score = dataset_score([c.decision.score for c in checked], settings.dataset_share)
     described = [_column(c, ranges[c.column]) for c in result.columns]
