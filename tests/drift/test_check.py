@@ -3,6 +3,7 @@ extrapolation, energy-grade and performance degradation, the recorded row, the e
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 from tests.evaluation.test_evaluate import _train
+from tests.factories import make_machine
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
@@ -406,3 +408,53 @@ def test_bad_requests_name_the_problem(
         )
     with session_scope(session_factory) as session:
         assert session.scalars(select(PerformanceMetric)).all() == []
+
+
+def test_a_writer_commits_while_a_check_computes(
+    session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    """Loading the model and the statistics hold no transaction: a writer started when the
+    model starts loading commits before the check records its row (were the check inside a
+    write transaction, the bounded wait below would fail)."""
+    machine_id = import_machine(session_factory, clock, index=COMPRESSOR)
+    _train(session_factory, clock, machine_id, "baseline", "2025-04-01")
+    frame = expected_energy(
+        session_factory, machine_id, "baseline", Window.parse("2025-04-07", "2025-04-21")
+    )
+    log_points(
+        session_factory,
+        clock,
+        machine_id,
+        "baseline",
+        pd.DataFrame({"predicted": frame["expected"], "actual": frame["energy_kwh"]}),
+    )
+    events: list[str] = []
+    committed = threading.Event()
+
+    def writer() -> None:
+        with session_scope(session_factory, write=True) as session:
+            make_machine(session, clock, name="Added while checking")
+        events.append("writer committed")
+        committed.set()
+
+    thread = threading.Thread(target=writer)
+
+    def on_stage(name: str) -> None:
+        if name == "loading":
+            thread.start()
+        if name == "recording":
+            assert committed.wait(60), "the writer could not commit while the check computed"
+        events.append(name)
+
+    result = check(
+        session_factory,
+        clock,
+        settings,
+        machine_id,
+        ("2025-04-07", "2025-04-21"),
+        on_stage=on_stage,
+    )
+    thread.join()
+    assert events.index("writer committed") < events.index("recording")
+    assert [e for e in events if e != "writer committed"] == ["loading", "computing", "recording"]
+    assert result.id is not None

@@ -231,8 +231,9 @@ class DriftSettings(BaseModel):
     small_sample: int = Field(
         1000,
         ge=30,
-        description="Driver samples up to this size are tested with Kolmogorov-Smirnov, "
-        "larger ones with the normalised Wasserstein distance (and PSI).",
+        description="Driver samples whose effective size n(1-rho)/(1+rho) is at most this are "
+        "tested with Kolmogorov-Smirnov, larger ones with the normalised Wasserstein distance "
+        "(and PSI).",
     )
     wasserstein_threshold: float = Field(
         0.1,

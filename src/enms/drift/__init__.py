@@ -9,19 +9,20 @@ row (``source="drift_check"``).
 Service (the front):
 
 * :mod:`enms.drift.service` — :func:`~enms.drift.service.check_drift` (read → compute →
-  write); :mod:`enms.drift.inputs` — what it reads; :mod:`enms.drift.check` — the parts put
-  together into ``drift_detected`` / ``drift_score`` / ``drift_details``;
-  :mod:`enms.drift.data_check` — data drift against a matched reference, extrapolation told
-  apart; :mod:`enms.drift.degradation` — energy-grade and performance degradation from the
-  prediction log; :mod:`enms.drift.schemas`, :mod:`enms.drift.api`
-  (``POST /model-performance/drift/check``), :mod:`enms.drift.commands`
-  (``enms drift check``), :mod:`enms.drift.tasks` (the periodic ``drift_checks``).
+  write); :mod:`enms.drift.inputs` — what it reads; :mod:`enms.drift.check` — the parts
+  put together into ``drift_detected`` / ``drift_score`` / ``drift_details``.
+* :mod:`enms.drift.data_check` — data drift against a matched reference, extrapolation
+  told apart; :mod:`enms.drift.degradation` — energy-grade and performance degradation
+  from the prediction log.
+* :mod:`enms.drift.schemas`, :mod:`enms.drift.api` (``POST /model-performance/drift/check``),
+  :mod:`enms.drift.commands` (``enms drift check``), :mod:`enms.drift.tasks` (the periodic
+  ``drift_checks``).
 
 Pure:
 
+* :mod:`enms.drift.effective` — the per-driver test chosen by the effective sample size.
 * :mod:`enms.drift.energy` — NMBE and cumulative excess kWh with its one-line statement.
 * :mod:`enms.drift.concept` — concept drift on residuals (change point, tests).
-
 * :mod:`enms.drift.whitening` — :class:`ResidualWhitener`, robust standardisation on a
   reference and AR(1) pre-whitening, so sequential detectors see an uncorrelated stream.
 * :mod:`enms.drift.cusum` — :class:`MeanCusum`, a two-sided CUSUM for mean shifts.

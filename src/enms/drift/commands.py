@@ -51,7 +51,12 @@ def check(
     )
     with session_scope(app.session_factory) as session:
         machine_id = readings.get_machine_by_name(session=session, name=machine).id
-    progress(f"checking {f'{model_type} v{version}' if version else f'the {model_type} champion'}…")
+    label = f"{model_type} v{version}" if version else f"the {model_type} champion"
+    lines = {
+        "loading": f"verifying and loading {label} (reference residuals)…",
+        "computing": f"checking {label} for drift…",
+        "recording": "recording the check…",
+    }
     result = service.check_drift(
         factory=app.session_factory,
         settings=app.settings,
@@ -61,6 +66,7 @@ def check(
         version=version,
         reference=reference,
         current=current,
+        on_stage=lambda name: progress(lines[name]),
     )
     emit(result, as_json, text)
 

@@ -23,6 +23,15 @@ temperature band and day types, the other drivers with the reference rows of the
 types only: at sub-daily resolution a temperature band also selects hours of the day (warm
 hours are working hours), which would make every schedule-driven driver look drifted.
 
+The test of each column is chosen by its *effective* sample size ``n·(1−ρ)/(1+ρ)`` (ρ: lag-1
+autocorrelation), not its row count: Kolmogorov–Smirnov with the effective sizes while the
+smaller side holds at most ``small_sample`` effectively independent values, the normalised
+Wasserstein distance (and PSI) beyond. Driver series are persistent (15-minute temperatures
+have ρ ≈ 0.99), and on a quarter of them the raw-size rule would pick Wasserstein at 0.1 σ,
+which flags every holiday week and overtime Saturday of a schedule-driven driver as drift
+(measured on the demo plant: 7 of 8 machines flagged in a year of weekly checks, against 1
+with the effective size, the compressor after its injected leak).
+
 The data part's score is the ``k``-th largest column score with ``k = ⌈dataset_share ·
 n_checked⌉``: a column scores ≥ 0.5 exactly when it drifts (:mod:`enms.drift.score`), so
 this score is ≥ 0.5 exactly when at least ``k`` columns drift, i.e. when the dataset drifts.
@@ -38,7 +47,8 @@ import numpy as np
 import pandas as pd
 
 from enms.core.config import DriftSettings
-from enms.drift.dataset import DatasetDrift, dataset_drift
+from enms.drift.dataset import DatasetDrift
+from enms.drift.effective import column_test
 from enms.drift.reference import matched_reference
 from enms.drift.score import drift_score
 from enms.drift.two_sample import ColumnDrift, TestResult
@@ -134,9 +144,8 @@ def _same_day_types(reference: pd.DataFrame, current: pd.Index, timezone: str) -
     return reference[np.isin(weekend_ref, list(weekend_now))]
 
 
-def _combine(parts: list[DatasetDrift], share: float) -> DatasetDrift:
-    """One dataset verdict over the columns of several :func:`dataset_drift` answers."""
-    columns = tuple(c for part in parts for c in part.columns)
+def _combine(columns: tuple[ColumnDrift, ...], share: float) -> DatasetDrift:
+    """The dataset verdict over column verdicts (the rule of :func:`dataset_drift`)."""
     checked = [c for c in columns if c.drift_detected is not None]
     drifted = sum(1 for c in checked if c.drift_detected)
     return DatasetDrift(
@@ -172,9 +181,10 @@ def data_drift(
     """Test every driver of ``current`` against the matched rows of ``reference``."""
     columns = [c for c in driver_columns(current) if c in reference.columns]
     base: dict[str, Any] = {
-        "method": "two-sample test per driver (KS up to small_sample rows per side, else "
-        "normalised Wasserstein with PSI reported); dataset drift when the share of checked "
-        "drivers that drift is at least drift_share",
+        "method": "two-sample test per driver, chosen by the effective sample size "
+        "n*(1-rho)/(1+rho) (KS with the effective sizes up to small_sample, else normalised "
+        "Wasserstein with PSI reported); dataset drift when the share of checked drivers that "
+        "drift is at least drift_share",
         "drift_share": settings.dataset_share,
         "settings": {
             "ks_alpha": settings.alpha,
@@ -217,33 +227,20 @@ def data_drift(
     ]
     tested = [c for c in columns if c not in outside]
 
-    def run(frame: pd.DataFrame, names: list[str], described_as: str) -> DatasetDrift:
-        return dataset_drift(
-            frame,
-            current,
-            columns=names,
-            drift_share=settings.dataset_share,
-            reference_label=described_as,
-            small_sample=settings.small_sample,
-            ks_alpha=settings.alpha,
-            wasserstein_threshold=settings.wasserstein_threshold,
-            psi_threshold=settings.psi_threshold,
-        )
+    def run(frame: pd.DataFrame, names: list[str], described_as: str) -> tuple[ColumnDrift, ...]:
+        return tuple(column_test(frame[c], current[c], c, described_as, settings) for c in names)
 
     if matched.method == "operating_mode":
         # A temperature band selects hours of the day as well (warm hours are working hours),
         # so the other drivers are compared with the reference rows of the same day types.
         same_days = _same_day_types(reference[columns], current.index, timezone)
         day_label = f"{reference_label}; same day types (working day / weekend) as the current"
-        result = _combine(
-            [
-                run(matched.frame, [c for c in tested if c == TEMPERATURE], label),
-                run(same_days, [c for c in tested if c != TEMPERATURE], day_label),
-            ],
-            settings.dataset_share,
+        results = run(matched.frame, [c for c in tested if c == TEMPERATURE], label) + run(
+            same_days, [c for c in tested if c != TEMPERATURE], day_label
         )
     else:
-        result = run(matched.frame, tested, label)
+        results = run(matched.frame, tested, label)
+    result = _combine(results, settings.dataset_share)
     checked = [c for c in result.columns if c.drift_detected is not None]
     score = dataset_score([c.decision.score for c in checked], settings.dataset_share)
     described = [_column(c, ranges[c.column]) for c in result.columns]

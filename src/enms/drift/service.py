@@ -16,6 +16,7 @@ window are left out (counted), so a window is never compared with itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -52,11 +53,15 @@ def check_drift(
     reference: Window | None = None,
     current: Window | None = None,
     record: bool = True,
+    on_stage: Callable[[str], None] | None = None,
 ) -> DriftCheckRead:
     """Check ``version`` (default: the champion) for drift; record the answer unless told not.
 
-    This use case owns its units of work (model work never runs inside one).
+    This use case owns its units of work (model work never runs inside one). ``on_stage``
+    hears ``loading`` (only when the model is needed), ``computing`` and ``recording`` as
+    each step starts, outside any transaction (progress lines in the CLI).
     """
+    stage = on_stage or (lambda _name: None)
     with session_scope(factory) as session:
         inputs = read_inputs(
             session=session,
@@ -75,13 +80,16 @@ def check_drift(
         if inputs.artifact is None or inputs.artifact.data is None or inputs.secret is None:
             why_not = "the version has no artifact (external model): no reference residuals"
         else:
+            stage("loading")
             model = artifacts.load(inputs.artifact, inputs.secret)
             residuals, columns = reference_residuals(model, inputs.reference_frame)
+    stage("computing")
     result = run_check(
         inputs, settings=settings, residuals=residuals, columns=columns, why_no_residuals=why_not
     )
     if not record:
         return answer(None, inputs, result, clock)
+    stage("recording")
     with session_scope(factory, write=True) as session:
         row = write(session=session, inputs=inputs, result=result, clock=clock)
         return answer(row, inputs, result, clock)
