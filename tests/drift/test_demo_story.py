@@ -129,17 +129,20 @@ def test_injected_change_is_flagged_within_three_days_with_its_change_point(
     story, verdict = plant(seed)[name]
     start = _start(story)
     assert verdict.drift_detected is True
-    assert verdict.detected_at is not None and verdict.change_point is not None
+    assert verdict.detected_at is not None
+    assert verdict.change_point is not None
     delay = pd.Timestamp(verdict.detected_at) - start
     assert pd.Timedelta(0) < delay <= pd.Timedelta(days=3)
     assert abs(pd.Timestamp(verdict.change_point) - start) <= pd.Timedelta(hours=24)
     increase = [t for t in verdict.tests if t["verdict"] and t["name"] == "residual_mean_shift"]
-    assert increase and increase[0]["direction"] == "increase"
+    assert increase
+    assert increase[0]["direction"] == "increase"
 
 
 def test_seed_42_compressor_leak_is_flagged_once_back_in_support() -> None:
     story, verdict = plant(42)["Compressor C1"]
-    assert verdict.drift_detected is True and verdict.detected_at is not None
+    assert verdict.drift_detected is True
+    assert verdict.detected_at is not None
     assert pd.Timestamp(verdict.detected_at) > _start(story)
 
 
