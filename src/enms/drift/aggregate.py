@@ -4,14 +4,14 @@ Owns the steps between a model's raw residuals (one per reading) and the stream 
 sequential detectors of :mod:`enms.drift.concept` see. Every parameter is estimated on the
 reference only and applied unchanged to the monitored period.
 
-* :func:`driver_adjustment` — a linear regression of the reference residuals on the
-  drivers (intercept + every numeric driver column). A model that misses a driver (a
-  winter-trained boiler model with no temperature term: no balance point inside the
-  training temperatures) leaves residuals that move with that driver; when the driver
-  moves inside its support, the residual mean moves although the relation did not
-  change. Concept drift is a change of P(energy | drivers), so the residuals are compared
-  *conditionally* on the drivers: the part the reference residuals owe to the drivers is
-  removed from both periods. For a well specified model the coefficients are ≈ 0.
+* :func:`driver_adjustment` — a regression of the reference residuals on the drivers within
+  local hour-of-week slots (the baseline's own time-of-week levels). A model that misses a
+  driver (a winter-trained boiler model with no temperature term: no balance point inside
+  the training temperatures) leaves residuals that move with that driver; when the driver
+  moves inside its support, the residual mean moves although the relation did not change.
+  Concept drift is a change of P(energy | drivers), so the part of the reference residuals
+  the drivers explain (slopes with ``|t| ≥ 5`` only) and the slot means are removed from
+  both periods. For a well specified model nothing but noise-level slot means is removed.
 * :func:`robust_clip` — residuals limited to ``median ± c·σ̂`` of the reference
   (σ̂ = 1.4826·MAD): one spike of several times the load cannot dominate a period mean,
   while a sustained change still moves every reading (clipping bounds influence, it
@@ -20,6 +20,7 @@ reference only and applied unchanged to the monitored period.
   found in the machine's time zone, so zones with a half-hour offset get their own hours),
   with a minimum count: a period with fewer than ``min_share`` of its expected readings is
   skipped and counted; periods with no reading are gaps (NaN) that restart the whitener.
+* :func:`deleted_factor` — in-sample hourly reference means → leave-one-out ones.
 """
 
 from __future__ import annotations
