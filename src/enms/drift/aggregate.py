@@ -4,14 +4,14 @@ Owns the steps between a model's raw residuals (one per reading) and the stream 
 sequential detectors of :mod:`enms.drift.concept` see. Every parameter is estimated on the
 reference only and applied unchanged to the monitored period.
 
-* :func:`driver_adjustment` — a linear regression of the reference residuals on the
-  drivers (intercept + every numeric driver column). A model that misses a driver (a
-  winter-trained boiler model with no temperature term: no balance point inside the
-  training temperatures) leaves residuals that move with that driver; when the driver
-  moves inside its support, the residual mean moves although the relation did not
-  change. Concept drift is a change of P(energy | drivers), so the residuals are compared
-  *conditionally* on the drivers: the part the reference residuals owe to the drivers is
-  removed from both periods. For a well specified model the coefficients are ≈ 0.
+* :func:`driver_adjustment` — a regression of the reference residuals on the drivers within
+  local hour-of-week slots (the baseline's own time-of-week levels). A model that misses a
+  driver (a winter-trained boiler model with no temperature term: no balance point inside
+  the training temperatures) leaves residuals that move with that driver; when the driver
+  moves inside its support, the residual mean moves although the relation did not change.
+  Concept drift is a change of P(energy | drivers), so the part of the reference residuals
+  the drivers explain (slopes with ``|t| ≥ 5`` only) and the slot means are removed from
+  both periods. For a well specified model nothing but noise-level slot means is removed.
 * :func:`robust_clip` — residuals limited to ``median ± c·σ̂`` of the reference
   (σ̂ = 1.4826·MAD): one spike of several times the load cannot dominate a period mean,
   while a sustained change still moves every reading (clipping bounds influence, it
@@ -20,6 +20,7 @@ reference only and applied unchanged to the monitored period.
   found in the machine's time zone, so zones with a half-hour offset get their own hours),
   with a minimum count: a period with fewer than ``min_share`` of its expected readings is
   skipped and counted; periods with no reading are gaps (NaN) that restart the whitener.
+* :func:`deleted_factor` — in-sample hourly reference means → leave-one-out ones.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def numeric_drivers(reference: pd.DataFrame, current: pd.DataFrame) -> list[str]
 def hour_of_week(index: pd.DatetimeIndex, timezone: str) -> npt.NDArray[np.int64]:
     """Local hour of the week (Monday 00:00 = 0 … Sunday 23:00 = 167) of each timestamp."""
     local = pd.DatetimeIndex(index).tz_convert(timezone)
-    return np.asarray(local.dayofweek * 24 + local.hour, dtype=np.int64)
+    return np.asarray(local.day_of_week * 24 + local.hour, dtype=np.int64)
 
 
 N_SLOTS = 168
@@ -105,6 +106,7 @@ def driver_adjustment(
     columns: list[str],
     timezone: str,
     clip: float = 4.0,
+    t_min: float = 5.0,
 ) -> DriverAdjustment:
     """Within-slot OLS of the reference residuals on ``columns``, refitted without outliers.
 
@@ -112,7 +114,10 @@ def driver_adjustment(
     baseline's own time-of-week levels, Frisch–Waugh–Lovell), so the slope of a missed
     driver is the one the model would have had. The refit drops readings beyond ``clip``
     robust σ of the first fit (spikes). Columns constant on the reference are left out; with
-    fewer than ``10 × columns`` complete rows no column is used (slot means only).
+    fewer than ``10 × columns`` complete rows no column is used (slot means only). A column
+    is kept only when its slope has ``|t| ≥ t_min`` (5): a slope that is noise would be
+    multiplied by the seasonal change of its driver (a 0.001 kWh/°C slope × 15 °C of
+    spring is a bias the CUSUM accumulates); the OLS t ignores autocorrelation, hence 5.
     """
     idx = pd.DatetimeIndex(residuals.index)
     y = residuals.to_numpy(dtype=np.float64)
@@ -125,18 +130,22 @@ def driver_adjustment(
     keep = [j for j in range(x.shape[1]) if ok.any() and np.ptp(x[ok, j]) > 0]
     if int(ok.sum()) < 10 * max(len(keep), 1):
         keep = []
+    keep_all = list(keep)
     slots = hour_of_week(idx, timezone)[ok]
-    data = np.column_stack([y[ok], x[ok][:, keep]])
+    # Spikes inflate the slot means they fall in (a model leaves labelled anomalies out of
+    # its fit, so its in-sample residuals there are not centred): clip them first.
+    yk = y[ok]
+    if len(yk):
+        med = float(np.median(yk))
+        spread = MAD_TO_SIGMA * float(np.median(np.abs(yk - med)))
+        if spread > 0:
+            yk = np.clip(yk, med - clip * spread, med + clip * spread)
+    data = np.column_stack([yk, x[ok][:, keep]])
     means = _slot_means(data, slots) if len(data) else np.zeros((N_SLOTS, 1 + len(keep)))
     centred = data - means[slots]
-    beta = np.zeros(len(keep))
-    if keep:
-        beta = np.linalg.lstsq(centred[:, 1:], centred[:, 0], rcond=None)[0]
-        e = centred[:, 0] - centred[:, 1:] @ beta
-        scale = MAD_TO_SIGMA * float(np.median(np.abs(e - np.median(e))))
-        inlier = np.abs(e - np.median(e)) <= clip * scale if scale > 0 else np.isfinite(e)
-        if int(inlier.sum()) >= 10 * len(keep):
-            beta = np.linalg.lstsq(centred[inlier, 1:], centred[inlier, 0], rcond=None)[0]
+    beta, keep = _significant_fit(centred, keep, n_groups=int(np.unique(slots).size), clip=clip,
+                                  t_min=t_min)  # fmt: skip
+    means = means[:, [0, *[1 + keep_all.index(j) for j in keep]]]
     return DriverAdjustment(
         columns=tuple(columns[j] for j in keep),
         coefficients=tuple(float(b) for b in beta),
@@ -144,6 +153,34 @@ def driver_adjustment(
         timezone=timezone,
         n=int(ok.sum()),
     )
+
+
+def _significant_fit(
+    centred: FloatArray, keep: list[int], *, n_groups: int, clip: float, t_min: float
+) -> tuple[FloatArray, list[int]]:
+    """Within-slot OLS of column 0 on the others, outliers dropped, insignificant ones out."""
+    cols = list(range(1, 1 + len(keep)))
+    inlier = np.ones(len(centred), dtype=bool)
+    for _ in range(3):
+        if not cols:
+            return np.zeros(0), []
+        x, y = centred[inlier][:, cols], centred[inlier, 0]
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        e = centred[:, 0] - centred[:, cols] @ beta
+        scale = MAD_TO_SIGMA * float(np.median(np.abs(e - np.median(e))))
+        if scale > 0:
+            inlier = np.abs(e - np.median(e)) <= clip * scale
+        x, y = centred[inlier][:, cols], centred[inlier, 0]
+        beta = np.linalg.lstsq(x, y, rcond=None)[0]
+        resid = y - x @ beta
+        dof = max(len(y) - n_groups - len(cols), 1)
+        sigma2 = float(resid @ resid) / dof
+        cov = sigma2 * np.linalg.pinv(x.T @ x)
+        t = np.abs(beta) / np.sqrt(np.maximum(np.diag(cov), 1e-300))
+        if bool(np.all(t >= t_min)):
+            return beta, [keep[c - 1] for c in cols]
+        cols = [c for c, tc in zip(cols, t, strict=True) if tc >= t_min]
+    return np.zeros(0), []
 
 
 def deleted_factor(
