@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from enms.core import schema
 from enms.core.clock import FrozenClock
@@ -272,3 +272,18 @@ def test_resume_opens_only_a_demo_database(tmp_path: Path, clock: FrozenClock) -
         with pytest.raises(Conflict, match="is not an enms demo database"):
             service.open_demo(missing_or_foreign)
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_a_demo_that_did_not_record_its_plant_has_nothing_to_replay(
+    demo: service.DemoSummary, session_factory: SessionFactory, fast: Settings
+) -> None:
+    from enms.core.meta import InstanceInfo
+
+    assert Replay.from_database(factory=session_factory, settings=fast, report=print).days()
+    with session_scope(session_factory, write=True) as session:
+        session.execute(delete(InstanceInfo).where(InstanceInfo.key == "demo_days"))
+    lines: list[str] = []
+    replay = Replay.from_database(factory=session_factory, settings=fast, report=lines.append)
+    replay.run()
+    assert lines == ["replay: nothing left to replay"]
+    assert replay.ran == []

@@ -138,12 +138,16 @@ class Replay:
 
         with session_scope(factory) as session:
             info = {r.key: r.value for r in session.scalars(select(InstanceInfo))}
-        plant = generate_plant(
-            seed=int(info["demo_seed"]),
-            days=int(info.get("demo_days", "365")),
-            freq=info.get("demo_freq", "15min"),
-        )
-        pending = {m.name: m.readings for m in plant}
+        pending = {}
+        # A demo built before the replay existed did not record its length: it holds its
+        # whole plant already, and another length would give other readings — nothing to add.
+        if {"demo_seed", "demo_days", "demo_freq"} <= info.keys():
+            plant = generate_plant(
+                seed=int(info["demo_seed"]),
+                days=int(info["demo_days"]),
+                freq=info["demo_freq"],
+            )
+            pending = {m.name: m.readings for m in plant}
         return cls(factory=factory, settings=settings, pending=pending, report=report, **kw)
 
     def days(self) -> list[datetime]:
