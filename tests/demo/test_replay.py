@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from enms.core import schema
 from enms.core.clock import FrozenClock
@@ -19,7 +19,7 @@ from enms.core.db import SessionFactory, create_db_engine, session_scope
 from enms.core.errors import Conflict
 from enms.demo import service
 from enms.demo.generator import generate_plant
-from enms.demo.replay import Replay, ReplayClock, TaskRun
+from enms.demo.replay import Replay, ReplayClock
 from enms.demo.training import ProgressReporter, round_running, trigger_all
 from enms.readings.models import EnergyReading, Machine
 from enms.training import service as training
@@ -97,9 +97,8 @@ def test_each_step_imports_one_day_then_runs_the_tasks_in_order_at_its_end(
         assert replay.step(day) == per_day * 24  # every machine's 24 hours, all new
         stored = _stored(session_factory)
         assert {last for _n, last in stored.values()} == {FIRST_DAY + timedelta(days=k, hours=-1)}
-        assert replay.ran[-3:] == [
-            TaskRun(day.date(), name, day + timedelta(days=1), replay.ran[-3 + i].outcome)
-            for i, name in enumerate(TASKS)
+        assert [(r.day, r.task, r.at) for r in replay.ran[-3:]] == [
+            (day.date(), name, day + timedelta(days=1)) for name in TASKS
         ]
     before = _stored(session_factory)
     assert replay.step(days[2]) == 0  # a day replayed again writes nothing twice
@@ -273,3 +272,18 @@ def test_resume_opens_only_a_demo_database(tmp_path: Path, clock: FrozenClock) -
         with pytest.raises(Conflict, match="is not an enms demo database"):
             service.open_demo(missing_or_foreign)
     assert not (tmp_path / "absent.db").exists()
+
+
+def test_a_demo_that_did_not_record_its_plant_has_nothing_to_replay(
+    demo: service.DemoSummary, session_factory: SessionFactory, fast: Settings
+) -> None:
+    from enms.core.meta import InstanceInfo
+
+    assert Replay.from_database(factory=session_factory, settings=fast, report=print).days()
+    with session_scope(session_factory, write=True) as session:
+        session.execute(delete(InstanceInfo).where(InstanceInfo.key == "demo_days"))
+    lines: list[str] = []
+    replay = Replay.from_database(factory=session_factory, settings=fast, report=lines.append)
+    replay.run()
+    assert lines == ["replay: nothing left to replay"]
+    assert replay.ran == []

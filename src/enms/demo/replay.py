@@ -88,6 +88,7 @@ class TaskRun:
     task: str
     at: datetime  # the clock's "now" the task was given
     outcome: str  # "ok" or "error: ExceptionType"
+    seconds: float = 0.0  # wall-clock time it took
 
 
 class Replay:
@@ -137,12 +138,16 @@ class Replay:
 
         with session_scope(factory) as session:
             info = {r.key: r.value for r in session.scalars(select(InstanceInfo))}
-        plant = generate_plant(
-            seed=int(info["demo_seed"]),
-            days=int(info.get("demo_days", "365")),
-            freq=info.get("demo_freq", "15min"),
-        )
-        pending = {m.name: m.readings for m in plant}
+        pending = {}
+        # A demo built before the replay existed did not record its length: it holds its
+        # whole plant already, and another length would give other readings — nothing to add.
+        if {"demo_seed", "demo_days", "demo_freq"} <= info.keys():
+            plant = generate_plant(
+                seed=int(info["demo_seed"]),
+                days=int(info["demo_days"]),
+                freq=info["demo_freq"],
+            )
+            pending = {m.name: m.readings for m in plant}
         return cls(factory=factory, settings=settings, pending=pending, report=report, **kw)
 
     def days(self) -> list[datetime]:
@@ -186,6 +191,7 @@ class Replay:
 
     def _run_task(self, day: date, name: str, task: Task) -> None:
         at = self.clock.now()
+        started = time.perf_counter()
         try:
             task(factory=self._factory, settings=self._settings, clock=self.clock)
         except Exception as exc:  # a task's failure must not end the demo's story
@@ -200,7 +206,7 @@ class Replay:
                 )
         else:
             outcome = "ok"
-        self.ran.append(TaskRun(day, name, at, outcome))
+        self.ran.append(TaskRun(day, name, at, outcome, time.perf_counter() - started))
 
     def run(self, ready: Callable[[], bool] | None = None, poll: float = 0.5) -> None:
         """Wait until ``ready()`` (e.g. the server answers and the first training round has
@@ -231,7 +237,7 @@ class Replay:
             started = time.monotonic()
             self.step(day)
             if (i + 1) % self._every == 0 or i == len(days) - 1:
-                self._report(self.status(day))
+                self._report(f"{self.status(day)}{self._timing(day)}")
             if self._hint is not None and day + DAY >= self._hint[0]:
                 self._report(self._hint[1])
                 self._hint = None
@@ -241,6 +247,18 @@ class Replay:
             if left > 0 and self._stop.wait(left):
                 return
         self._report("replay finished: the demo year is complete")
+
+    def _timing(self, day: datetime) -> str:
+        """``; tasks took …`` per replayed day over the last week, when they took a while."""
+        week = [r for r in self.ran if (day.date() - r.day).days < self._every]
+        days = len({r.day for r in week})
+        if not days or sum(r.seconds for r in week) < 0.5 * days:
+            return ""
+        per_task: dict[str, float] = {}
+        for r in week:
+            per_task[r.task] = per_task.get(r.task, 0.0) + r.seconds / days
+        shown = ", ".join(f"{name} {seconds:.1f}" for name, seconds in per_task.items())
+        return f"; tasks took {sum(per_task.values()):.1f} s per day ({shown})"
 
     def status(self, day: datetime) -> str:
         """The weekly progress line: machines, predictions logged, drift flagged."""
