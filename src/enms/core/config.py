@@ -258,10 +258,11 @@ class DriftSettings(BaseModel):
         "exceeds this (ASHRAE Guideline 14 hourly bound).",
     )
     periodic_days: int = Field(
-        90,
+        400,
         ge=1,
         description="The periodic drift check's current window: everything a version served "
-        "since it was trained, at most this many days back.",
+        "since it was trained, at most this many days back (the residual detectors' "
+        "thresholds are calibrated per machine-year of daily checks since training).",
     )
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from enms.core.config import Settings
 from enms.drift import concept
-from enms.drift.data_check import data_drift
+from enms.drift.data_check import data_drift, driver_columns
 from enms.drift.degradation import energy_part, log_residuals, performance_part
 from enms.drift.inputs import CheckInputs
 from enms.ml.base import TARGET, EnergyModel
@@ -106,22 +106,29 @@ def _concept(
         return {**base, "drift_detected": None, "reason": reason}, None
     if residuals is None:
         return {**base, "drift_detected": None, "reason": why_not}, None
+    # Support and the driver adjustment use every driver the readings have, not only the
+    # model's: a driver the model ignores (a winter chiller's temperature) still decides
+    # whether the relation was ever observed under the current conditions.
+    every = [c for c in driver_columns(inputs.reference_frame) if c in inputs.current_frame]
     drivers = inputs.current_frame.reindex(current.index)
-    try:
-        if columns:
-            support = concept.in_support(inputs.reference_frame[columns], drivers[columns])
-            kept = current[np.asarray(support.fillna(False), dtype=bool)]
-        else:
-            kept = current
-        found = concept.concept_drift(residuals, kept, timezone=inputs.timezone)
-    except NotImplementedError:
-        reason = "the residual detectors (enms.drift.concept) are not available in this build"
-        return {**base, "drift_detected": None, "reason": reason}, None
+    if every:
+        support = concept.in_support(inputs.reference_frame[every], drivers[every])
+        kept = current[np.asarray(support.fillna(False), dtype=bool)]
+    else:
+        kept = current
+    found = concept.concept_drift(
+        residuals,
+        kept,
+        timezone=inputs.timezone,
+        reference_drivers=inputs.reference_frame[every] if every else None,
+        current_drivers=inputs.current_frame[every] if every else None,
+    )
     out = asdict(found)
     out["change_point"] = _iso(found.change_point)
     out["detected_at"] = _iso(found.detected_at)
     support_info = {
-        "columns": columns,
+        "columns": every,
+        "model_columns": columns,
         "n_current_points": len(current),
         "n_in_support": len(kept),
         "n_outside_support": len(current) - len(kept),

@@ -22,6 +22,13 @@ class PerformanceMetric(Base):
             "model_type",
             "evaluation_date",
         ),
+        # Trends and the latest-row view select by window end.
+        Index(
+            "ix_model_performance_metrics_machine_type_end",
+            "machine_id",
+            "model_type",
+            "evaluation_end",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,46 +1,15 @@
-"""JSON routes under ``/model-performance/metrics``: record rows, read trends.
-
-The request dependencies mirror :mod:`enms.api.deps` (one transaction per request through
-:func:`enms.core.db.request_scope`, the app's clock and settings): the import contract lets
-only modules named ``api`` import that module.
-"""
+"""JSON routes under ``/model-performance/metrics``: record rows, read trends."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Body, Query
 
-from enms.core.clock import Clock
-from enms.core.config import Settings
-from enms.core.db import SessionFactory, request_scope
+from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.evaluation import record as recording
 from enms.evaluation import trend as trends
 from enms.evaluation.performance_schemas import RecordResult, TrendRead
-
-
-async def _session(request: Request) -> AsyncIterator[Session]:
-    factory: SessionFactory = request.app.state.session_factory
-    async with request_scope(factory, write=request.method not in ("GET", "HEAD")) as session:
-        yield session
-
-
-def _clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
-    return clock
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-# scope="function": committed before the response is sent (as enms.api.deps.SessionDep).
-SessionDep = Annotated[Session, Depends(_session, scope="function")]
-ClockDep = Annotated[Clock, Depends(_clock)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 router = APIRouter(prefix="/model-performance/metrics", tags=["model-performance"])
 

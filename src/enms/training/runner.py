@@ -207,7 +207,9 @@ def _load(run: _Run, ctx: RunContext) -> tuple[FitRequest, str]:
         country, planned = machine.country, tuple(machine.planned_drivers or ())
         data_start = job.data_start
         current = registry.champion(session=session, machine_id=machine.id, model_type=model_type)
-        champion = artifacts.load_model(current) if current is not None else None
+        # An external champion (trained elsewhere) has no artifact to compare against.
+        trained_here = current is not None and current.origin == "enms"
+        champion = artifacts.load_model(current) if current is not None and trained_here else None
         champion_end = current.training_end if current is not None else None
         champion_version = current.version if current is not None else None
     frame = _default_window(frame, data_start, ctx.settings.default_window_days)

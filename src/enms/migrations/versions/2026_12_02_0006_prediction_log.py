@@ -136,6 +136,11 @@ def upgrade() -> None:
     op.execute(
         "UPDATE model_performance_metrics SET drift_detected = NULL WHERE drift_score IS NULL"
     )
+    op.create_index(
+        "ix_model_performance_metrics_machine_type_end",
+        "model_performance_metrics",
+        ["machine_id", "model_type", "evaluation_end"],
+    )
     op.execute(_latest_view(LATEST_BY["new"]))
     op.execute(_active_ab_view())
 
@@ -156,6 +161,7 @@ def _active_ab_view() -> str:
 def downgrade() -> None:
     op.execute("DROP VIEW v_latest_model_performance")
     op.execute("DROP VIEW v_active_ab_tests")
+    op.drop_index("ix_model_performance_metrics_machine_type_end", "model_performance_metrics")
     op.execute(
         "UPDATE model_performance_metrics SET drift_detected = FALSE WHERE drift_detected IS NULL"
     )
