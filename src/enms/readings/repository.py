@@ -89,7 +89,7 @@ def readings_frame(
         query = query.limit(limit)
     rows: list[Any] = list(session.execute(query).tuples())
     columns = ["ts", *READING_COLUMNS, "drivers", "is_anomaly"]
-    values = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
+    values: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     data = dict(zip(columns, values, strict=True))
     stamps = pd.to_datetime(pd.Series(data.pop("ts"), dtype=object), utc=True, format="ISO8601")
     frame = pd.DataFrame(
