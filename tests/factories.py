@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from enms.core.clock import Clock
+from enms.core.db import SessionFactory
 from enms.core.timewindow import Window
 from enms.readings import service
 from enms.readings.schemas import MachineCreate, MachineRead
@@ -109,3 +110,30 @@ def trigger_job(
         clock=clock,
         enqueue=enqueue or (lambda _job_id: None),
     )
+
+
+def train_version(
+    factory: SessionFactory,
+    clock: Clock,
+    machine_id: int,
+    model_type: str,
+    until: str,
+    start: str | None = None,
+) -> None:
+    """Train and register a version of ``model_type`` on the readings in ``[start, until)``:
+    a real training job, run inline (the fit in its child process)."""
+    from enms.core.config import TrainingSettings
+    from enms.core.db import session_scope
+    from enms.training.runner import RunContext, run_job
+
+    with session_scope(factory, write=True) as session:
+        job = trigger_job(
+            session,
+            machine_id=machine_id,
+            model_type=model_type,
+            clock=clock,
+            window=Window.parse(start, until),
+        )
+    assert job.training_job_id is not None
+    ctx = RunContext(factory=factory, settings=TrainingSettings(), clock=clock)
+    assert run_job(job.training_job_id, ctx) == "completed"

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.factories import import_demo_machine, make_machine, trigger_job
+from tests.factories import import_demo_machine, make_machine, train_version
 
 from enms.core.cli_context import AppContext
 from enms.core.clock import FrozenClock
-from enms.core.config import Settings, TrainingSettings
+from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidInput
 from enms.core.timewindow import Window
@@ -21,23 +21,12 @@ from enms.evaluation import service
 from enms.evaluation.commands import evaluate as evaluate_command
 from enms.evaluation.models import PerformanceMetric
 from enms.evaluation.schemas import EvaluationRead
-from enms.training.runner import RunContext, run_job
 
 
 def _train(
     factory: SessionFactory, clock: FrozenClock, machine_id: int, model_type: str, until: str
 ) -> None:
-    with session_scope(factory, write=True) as session:
-        job = trigger_job(
-            session,
-            machine_id=machine_id,
-            model_type=model_type,
-            clock=clock,
-            window=Window.parse(None, until),
-        )
-    assert job.training_job_id is not None
-    ctx = RunContext(factory=factory, settings=TrainingSettings(), clock=clock)
-    assert run_job(job.training_job_id, ctx) == "completed"
+    train_version(factory, clock, machine_id, model_type, until)
 
 
 @pytest.fixture

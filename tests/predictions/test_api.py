@@ -8,7 +8,7 @@ import pandas as pd
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.factories import import_demo_machine
-from tests.predictions.training import train
+from tests.factories import train_version as train
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings

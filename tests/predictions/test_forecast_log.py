@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select, update
 from tests.factories import import_demo_machine
-from tests.predictions.training import train
+from tests.factories import train_version as train
 
 from enms.core.clock import FrozenClock
 from enms.core.config import MonitoringSettings, Settings
@@ -133,3 +133,43 @@ def test_a_forecast_uses_no_reading_at_or_after_its_origin(
     # ... and the next origin, which may use them, does see the change.
     nxt = before[before["origin"] == following]["predicted"].to_numpy()
     assert not np.allclose(after[after["origin"] == following]["predicted"].to_numpy(), nxt)
+
+
+def test_an_origin_waits_for_its_planned_drivers_and_is_issued_once_they_are_in(
+    session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    """With a planned driver (a production plan, known at the origin in a plant but arriving
+    here with the readings), an origin whose horizon's drivers are not all in yet is issued
+    by a later run — with every lead, none dropped — instead of a truncated forecast."""
+    from enms.readings.models import Machine
+
+    with session_scope(session_factory, write=True) as session:
+        machine = import_demo_machine(session, clock, index=1, days=150)
+        session.execute(delete(EnergyReading).where(EnergyReading.ts >= CUT))
+        row = session.get(Machine, machine.id)
+        assert row is not None
+        row.planned_drivers = ["production_units"]
+    train(session_factory, clock, machine.id, "forecast_arima", "2025-03-24", start="2025-02-17")
+    config = _settings(settings)
+    first = score_predictions(factory=session_factory, settings=config, clock=clock)
+    assert first["errors"] == []
+    _, points = _points(session_factory)
+    assert points.groupby("origin").size().eq(24).all()  # whole forecasts only
+    last_issued = pd.DatetimeIndex(points["origin"]).max()
+    assert last_issued + pd.Timedelta(hours=23) < CUT  # its whole horizon was read
+    waiting = pd.Timestamp("2025-04-03 04:00", tz="UTC")  # 06:00 Berlin, horizon past CUT
+    assert waiting not in set(points["origin"])
+
+    source = generate_plant(seed=3, days=150, freq="h")[1].readings
+    later = source[(source.index >= CUT) & (source.index < CUT + pd.Timedelta(days=2))]
+    csv = later.rename_axis("timestamp").to_csv(date_format="%Y-%m-%dT%H:%M:%SZ")
+    with session_scope(session_factory, write=True) as session:
+        machine_row = readings.get_machine(session=session, machine_id=machine.id)
+        readings.import_readings(
+            session=session, machine=machine_row, parsed=parsing.parse_csv(csv)
+        )
+    score_predictions(factory=session_factory, settings=config, clock=clock)
+    _, after = _points(session_factory)
+    issued = after[after["origin"] == waiting]
+    assert len(issued) == 24
+    assert issued["actual"].notna().all()

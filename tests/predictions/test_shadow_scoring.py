@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 from tests.factories import import_demo_machine
-from tests.predictions.training import train
+from tests.factories import train_version as train
 
 from enms.core.clock import FrozenClock
 from enms.core.config import MonitoringSettings, Settings

@@ -40,6 +40,9 @@ class Scored:
     drivers: list[str]
     counts: dict[str, int] = field(default_factory=dict)
     source: str = "shadow"
+    #: Set when the run stopped short of its window: the next run starts here (a forecast
+    #: origin whose planned drivers are not all known yet is issued once they are).
+    covered_until: pd.Timestamp | None = None
 
 
 def score_window(
@@ -152,9 +155,19 @@ def _forecast(
     # An origin off the grid (a zone with a half-hour offset) is issued at the next slot.
     positions = np.unique(index.searchsorted(origins))
     positions = positions[(positions > 0) & (index[positions] <= newest)]
+    covered_until = None
+    if model.drivers_:
+        # Planned drivers (a production plan) are known at the origin in a plant; here they
+        # arrive with the readings, so an origin is issued once its whole horizon's drivers
+        # are in — with the same readings before the origin, hence the same forecast.
+        ready = index[positions + h - 1] <= newest
+        if not ready.all():
+            covered_until = pd.Timestamp(index[positions[~ready][0]])
+            counts["postponed_origins"] = int((~ready).sum())
+        positions = positions[ready]
     counts["origins"] = len(positions)
     if len(positions) == 0:
-        return Scored(_empty(), drivers, counts, "forecast")
+        return Scored(_empty(), drivers, counts, "forecast", covered_until)
     mean, lower, upper = model.paths(grid, positions, alpha=ALPHA)
     targets = positions[:, None] + np.arange(h)[None, :]
     flat = targets.ravel()
@@ -177,7 +190,7 @@ def _forecast(
     declined = points["predicted"].isna().to_numpy() & keep
     counts["no_prediction"] = int(declined.sum())
     keep &= ~declined
-    return Scored(points[keep], drivers, counts, "forecast")
+    return Scored(points[keep], drivers, counts, "forecast", covered_until)
 
 
 def jsonable_counts(counts: dict[str, Any]) -> dict[str, int]:

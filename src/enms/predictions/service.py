@@ -177,13 +177,20 @@ def record(*, session: Session, inputs: VersionInputs, scored: Scored, clock: Cl
         source=scored.source,
         drivers_used=list(scored.drivers),
         window_start=inputs.start,
-        window_end=inputs.end,
+        window_end=_covered(inputs.end, scored.covered_until),
         n_points=0,
         created_at=clock.now(),
     )
     session.add(batch)
     session.flush()
     return repository.insert_points(session, batch=batch, frame=scored.points)
+
+
+def _covered(end: datetime, until: pd.Timestamp | None) -> datetime:
+    """The end of what a run covered: its window, or less when it stopped short."""
+    if until is None:
+        return end
+    return min(end, until.to_pydatetime())
 
 
 def fill_actuals(

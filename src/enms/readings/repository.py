@@ -87,7 +87,7 @@ def readings_frame(
     query = query.order_by(EnergyReading.ts)
     if limit is not None:
         query = query.limit(limit)
-    rows: list[Any] = list(session.execute(query).tuples())
+    rows: list[Any] = list(session.execute(query))
     columns = ["ts", *READING_COLUMNS, "drivers", "is_anomaly"]
     values: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     data = dict(zip(columns, values, strict=True))
