@@ -16,7 +16,7 @@ they read the :class:`~enms.drift.inputs.CheckInputs`). Both verdicts are report
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -65,9 +65,17 @@ def energy_part(
             "reason": "forecasts are not expected energy; see performance degradation",
         }
     scored = _scored(inputs)
+    # Judged on the recent part of a long window: since the change point when there is one,
+    # else the last ENMS_DRIFT__CURRENT_DAYS days. Over everything a version served since it
+    # was trained, a leak of the last week would be diluted by months of honest readings.
+    since_from = "change point"
+    if since is None and inputs.current.start is not None and inputs.current.end is not None:
+        recent = inputs.current.end - timedelta(days=settings.drift.current_days)
+        since, since_from = max(inputs.current.start, recent), "recent days"
+    judged = scored if since is None else scored[scored.index >= pd.Timestamp(since)]
     found = energy_degradation(
-        scored["actual"],
-        scored["predicted"],
+        judged["actual"],
+        judged["predicted"],
         label=inputs.machine_name,
         since=since,
         nmbe_abs_max=settings.drift.nmbe_abs_max,
@@ -75,7 +83,8 @@ def energy_part(
     )
     out = found.as_dict()
     out["n_dropped"] = found.n_dropped + int(len(inputs.points) - len(scored))
-    out["since_from"] = "change point" if since is not None else "window start"
+    out["since_from"] = since_from if since is not None else "window start"
+    out["window_days"] = settings.drift.current_days
     return {"applicable": True, **out}
 
 

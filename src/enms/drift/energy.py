@@ -3,7 +3,9 @@
 Owns :func:`energy_degradation` and :class:`EnergyDegradation` (pure: pandas in, numbers and
 one sentence out). An energy manager does not ask whether a residual detector fired; they
 ask "how many kWh has this machine used above its baseline, since when?". Over the points
-of the current window with both an actual and an expected value (``e = actual − expected``):
+given (the drift check passes those since the change point, else of its last
+``ENMS_DRIFT__CURRENT_DAYS`` days) with both an actual and an expected value
+(``e = actual − expected``):
 
 * ``cumulative_kwh = Σ e`` and ``cumulative_pct = 100·Σ e / Σ expected`` (relative to the
   baseline: "uses 12 % more than its baseline");
