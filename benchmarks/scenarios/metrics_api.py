@@ -357,40 +357,76 @@ def _say(text: str) -> None:
     print(f"metrics_api: {text}", file=sys.stderr, flush=True)
 
 
-def measure_mlflow(url: str, seconds: float, points: int, n_trend: int) -> Figures:
-    f = Figures()
-    with httpx.Client(base_url=url, timeout=300) as http:
-        runs = mlflow_runs(http, 2 * CLIENTS + 1)
-        f.single = hammer(url, mlflow_single(runs), seconds)
-        f.batch = hammer(url, mlflow_batch(runs), seconds)
-        _say(
-            f"MLflow: log-batch 8 metrics {f.single.per_second:.0f} req/s; 1,000 metrics "
-            f"{f.batch.items_per_second:.0f} values/s"
-        )
-        f.load_seconds = mlflow_load_trend(http, runs[-1], points)
-        f.answered_points = mlflow_history(runs[-1], ("rmse",))(http)
-        f.trend_one = timed(http, mlflow_history(runs[-1], ("rmse",)), n_trend)
-        f.trend_all = timed(http, mlflow_history(runs[-1], METRICS), max(3, n_trend // 3))
-    return f
+class MlflowSide:
+    """The peer's calls for each phase (runs: one per client and phase, one for the trend)."""
+
+    def __init__(self, url: str, http: httpx.Client) -> None:
+        self.url, self.http = url, http
+        self.runs = mlflow_runs(http, 2 * CLIENTS + 1)
+        self.trend_run = self.runs[-1]
+
+    def single(self) -> Send:
+        return mlflow_single(self.runs)
+
+    def batch(self) -> Send:
+        return mlflow_batch(self.runs)
+
+    def load(self, points: int) -> float:
+        return mlflow_load_trend(self.http, self.trend_run, points)
+
+    def trend(self, points: int, metric: str | None) -> Callable[[httpx.Client], int]:
+        return mlflow_history(self.trend_run, (metric,) if metric else METRICS)
 
 
-def measure_enms(url: str, seconds: float, points: int, n_trend: int) -> Figures:
-    f = Figures()
-    with httpx.Client(base_url=url, timeout=300) as http:
-        machine, version = enms_setup(http, "bench-throughput")
-        f.single = hammer(url, enms_single(machine, version), seconds)
-        f.batch = hammer(url, enms_batch(machine, version), seconds)
+class EnmsSide:
+    """enms's calls for each phase (one machine for the throughput phases, one for the trend)."""
+
+    def __init__(self, url: str, http: httpx.Client) -> None:
+        self.url, self.http = url, http
+        self.machine, self.version = enms_setup(http, "bench-throughput")
+        self.trend_machine, self.trend_version = enms_setup(http, "bench-trend")
+
+    def single(self) -> Send:
+        return enms_single(self.machine, self.version)
+
+    def batch(self) -> Send:
+        return enms_batch(self.machine, self.version)
+
+    def load(self, points: int) -> float:
+        return enms_load_trend(self.http, self.trend_machine, self.trend_version, points)
+
+    def trend(self, points: int, metric: str | None) -> Callable[[httpx.Client], int]:
+        return enms_trend(self.trend_machine, TREND_START + timedelta(minutes=points), metric)
+
+
+def measure(
+    sides: dict[str, MlflowSide | EnmsSide], seconds: float, points: int, n_trend: int
+) -> dict[str, Figures]:
+    """Every phase on each side in turn (MLflow, then enms, then the next phase), so both
+    see the machine's load of the same minutes."""
+    out = {name: Figures() for name in sides}
+    for name, side in sides.items():
+        out[name].single = hammer(side.url, side.single(), seconds)
+    for name, side in sides.items():
+        out[name].batch = hammer(side.url, side.batch(), seconds)
+    for name, side in sides.items():
+        out[name].load_seconds = side.load(points)
+    for name, side in sides.items():
+        out[name].answered_points = side.trend(points, "rmse")(side.http)
+    for name, side in sides.items():
+        out[name].trend_one = timed(side.http, side.trend(points, "rmse"), n_trend)
+    for name, side in sides.items():
+        out[name].trend_all = timed(side.http, side.trend(points, None), max(3, n_trend // 3))
+    for name, f in out.items():
+        assert f.single
+        assert f.batch
+        assert f.trend_one
         _say(
-            f"enms: record 1 row {f.single.per_second:.0f} req/s; {ENMS_BATCH_ROWS} rows "
-            f"{f.batch.items_per_second:.0f} values/s"
+            f"{name}: single {f.single.per_second:.0f} req/s, batch "
+            f"{f.batch.items_per_second:.0f} values/s, trend p50 "
+            f"{quantiles(f.trend_one)[0]:.1f} ms"
         )
-        trend_machine, trend_version = enms_setup(http, "bench-trend")
-        f.load_seconds = enms_load_trend(http, trend_machine, trend_version, points)
-        end = TREND_START + timedelta(minutes=points)
-        f.answered_points = enms_trend(trend_machine, end, "rmse")(http)
-        f.trend_one = timed(http, enms_trend(trend_machine, end, "rmse"), n_trend)
-        f.trend_all = timed(http, enms_trend(trend_machine, end, None), max(3, n_trend // 3))
-    return f
+    return out
 
 
 def _nan_if(value: float | None) -> float:
@@ -439,21 +475,24 @@ def rows(ours: Figures, peer: Figures, points: int, missing: str | None) -> list
 
 
 def run(*, quick: bool) -> list[Row]:
-    """MLflow first (so its half is measured even without the enms endpoints), then enms."""
+    """Both servers up; each phase on MLflow, then on enms (when its endpoints exist)."""
     seconds = 3.0 if quick else 10.0
     points = 3 * 1440 if quick else 30 * 1440
     n_trend = 10 if quick else 30
     python = peer_python("mlflow", PEER_REQUIREMENTS)
     missing: str | None = None
-    with tempfile.TemporaryDirectory(prefix="enms-metrics-api-") as tmp:
-        work = Path(tmp)
-        with mlflow_server(python, work) as url:
-            peer = measure_mlflow(url, seconds, points, n_trend)
-        ours = Figures()
-        with enms_server(work) as url:
-            try:
-                ours = measure_enms(url, seconds, points, n_trend)
-            except EnmsUnavailable as exc:
-                missing = str(exc)
-                _say(f"{missing}; MLflow figures only")
-    return rows(ours, peer, points, missing)
+    with (
+        tempfile.TemporaryDirectory(prefix="enms-metrics-api-") as tmp,
+        mlflow_server(python, Path(tmp)) as mlflow_url,
+        enms_server(Path(tmp)) as enms_url,
+        httpx.Client(base_url=mlflow_url, timeout=300) as mlflow_http,
+        httpx.Client(base_url=enms_url, timeout=300) as enms_http,
+    ):
+        sides: dict[str, MlflowSide | EnmsSide] = {"mlflow": MlflowSide(mlflow_url, mlflow_http)}
+        try:
+            sides["enms"] = EnmsSide(enms_url, enms_http)
+        except EnmsUnavailable as exc:
+            missing = str(exc)
+            _say(f"{missing}; MLflow figures only")
+        figures = measure(sides, seconds, points, n_trend)
+    return rows(figures.get("enms", Figures()), figures["mlflow"], points, missing)
