@@ -121,6 +121,13 @@ class Load:
         return self.items / self.seconds
 
 
+def client_for(url: str) -> httpx.Client:
+    """One keep-alive connection. Idle for over 2 s it is replaced before reuse: uvicorn (both
+    servers) closes a connection idle for 5 s, and a request racing that close would fail."""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2.0)
+    return httpx.Client(base_url=url, timeout=300, limits=limits)
+
+
 Send = Callable[[httpx.Client, int, int], int]
 """(client, client index, request number) → metric values written; raises on a bad answer."""
 
@@ -135,8 +142,7 @@ def hammer(url: str, send: Send, seconds: float, warmup: int = 3) -> Load:
     stop = threading.Event()
 
     def client(i: int) -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        with httpx.Client(base_url=url, timeout=120, limits=limits) as http:
+        with client_for(url) as http:
             try:
                 for j in range(warmup):
                     send(http, i, j)
@@ -416,7 +422,7 @@ def measure(
     for name, side in sides.items():
         out[name].trend_one = timed(side.http, side.trend(points, "rmse"), n_trend)
     for name, side in sides.items():
-        out[name].trend_all = timed(side.http, side.trend(points, None), max(3, n_trend // 3))
+        out[name].trend_all = timed(side.http, side.trend(points, None), max(3, n_trend // 6))
     for name, f in out.items():
         assert f.single
         assert f.batch
@@ -485,8 +491,8 @@ def run(*, quick: bool) -> list[Row]:
         tempfile.TemporaryDirectory(prefix="enms-metrics-api-") as tmp,
         mlflow_server(python, Path(tmp)) as mlflow_url,
         enms_server(Path(tmp)) as enms_url,
-        httpx.Client(base_url=mlflow_url, timeout=300) as mlflow_http,
-        httpx.Client(base_url=enms_url, timeout=300) as enms_http,
+        client_for(mlflow_url) as mlflow_http,
+        client_for(enms_url) as enms_http,
     ):
         sides: dict[str, MlflowSide | EnmsSide] = {"mlflow": MlflowSide(mlflow_url, mlflow_http)}
         try:
