@@ -24,13 +24,16 @@ Cases (issue 9 targets, ratios against MLflow measured in the same run):
   aggregates per series (its contract); MLflow returns every point. All 8 metrics (one trend
   request vs 8 get-history requests) are reported alongside.
 
-``quick``: 3 days of points, shorter runs. When the enms endpoints are not there (404) the
+``quick``: 3 days of points and shorter runs (the trend targets are for 30 days, so they are
+not applied there). Every phase runs on MLflow and then on enms before the next phase, so both
+see the same minutes of a shared machine's load (its load average is in the notes). When the enms endpoints are not there (404) the
 MLflow side is still measured and the enms figures are NaN with the reason (never made up).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -439,11 +442,12 @@ def _nan_if(value: float | None) -> float:
     return float("nan") if value is None else value
 
 
-def rows(ours: Figures, peer: Figures, points: int, missing: str | None) -> list[Row]:
+def rows(ours: Figures, peer: Figures, points: int, missing: str | None, load: float) -> list[Row]:
     """The table: enms figure, MLflow figure, ratio and target per case."""
     why = f"enms not measured: {missing}; " if missing else ""
     ref = "mlflow_3.17.2"
     days = points / 1440
+    trend_target = 0.1 if days >= 30 else None  # the issue's target is for 30 days
     assert peer.single
     assert peer.batch
     assert peer.trend_one
@@ -456,7 +460,7 @@ def rows(ours: Figures, peer: Figures, points: int, missing: str | None) -> list
             ours.single.per_second if ours.single else None), "req/s", ref,
             peer.single.per_second, target=5,
             note=why + "vs log-batch with the same 8 metrics; mlflow server 4 workers, "
-            "enms serve 1 process; both SQLite"),
+            f"enms serve 1 process; both SQLite; machine load average {load:.1f} at the start"),
         Row(NAME, f"record batch {ENMS_BATCH_ROWS} rows × 8 vs log-batch {MLFLOW_CAP}, "
             f"{CLIENTS} clients", _nan_if(ours.batch.items_per_second if ours.batch else None),
             "values/s", ref, peer.batch.items_per_second, target=10,
@@ -464,12 +468,13 @@ def rows(ours: Figures, peer: Figures, points: int, missing: str | None) -> list
             f"{ours.batch.per_second if ours.batch else float('nan'):.3g}, "
             f"MLflow {peer.batch.per_second:.3g}"),
         Row(NAME, f"trend {days:g} d of 1-min rows, rmse, p50", _nan_if(o_one[0]), "ms", ref,
-            p_one[0], target=0.1, higher_is_better=False,
+            p_one[0], target=trend_target, higher_is_better=False,
             note=why + f"{len(peer.trend_one)} requests each; enms answers "
             f"{ours.answered_points} rows as ≤ 1,000 bucket aggregates, MLflow "
             f"{peer.answered_points} points"),
         Row(NAME, f"trend {days:g} d of 1-min rows, rmse, p99", _nan_if(o_one[1]), "ms", ref,
-            p_one[1], target=0.1, higher_is_better=False, note=why),
+            p_one[1], target=trend_target, higher_is_better=False,
+            note=why + f"p99 of {len(peer.trend_one)} sequential requests: about the slowest"),
         Row(NAME, f"trend {days:g} d, all 8 metrics, p50", _nan_if(o_all[0]), "ms",
             f"{ref}_8×get-history", p_all[0], higher_is_better=False,
             note=why + f"p99 enms {o_all[1] or float('nan'):.4g} ms, MLflow {p_all[1]:.4g} ms"),
@@ -487,6 +492,7 @@ def run(*, quick: bool) -> list[Row]:
     n_trend = 10 if quick else 30
     python = peer_python("mlflow", PEER_REQUIREMENTS)
     missing: str | None = None
+    load = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory(prefix="enms-metrics-api-") as tmp,
         mlflow_server(python, Path(tmp)) as mlflow_url,
@@ -501,4 +507,4 @@ def run(*, quick: bool) -> list[Row]:
             missing = str(exc)
             _say(f"{missing}; MLflow figures only")
         figures = measure(sides, seconds, points, n_trend)
-    return rows(figures.get("enms", Figures()), figures["mlflow"], points, missing)
+    return rows(figures.get("enms", Figures()), figures["mlflow"], points, missing, load)
