@@ -26,8 +26,9 @@ Cases (issue 9 targets, ratios against MLflow measured in the same run):
 
 ``quick``: 3 days of points and shorter runs (the trend targets are for 30 days, so they are
 not applied there). Every phase runs on MLflow and then on enms before the next phase, so both
-see the same minutes of a shared machine's load (its load average is in the notes). When the enms endpoints are not there (404) the
-MLflow side is still measured and the enms figures are NaN with the reason (never made up).
+see the same minutes of a shared machine's load (its load average is in the notes). When the
+enms endpoints are not there (404) the MLflow side is still measured and the enms figures are
+NaN with the reason (never made up).
 """
 
 from __future__ import annotations
