@@ -406,7 +406,10 @@ class EnmsSide:
         return enms_load_trend(self.http, self.trend_machine, self.trend_version, points)
 
     def trend(self, points: int, metric: str | None) -> Callable[[httpx.Client], int]:
-        return enms_trend(self.trend_machine, TREND_START + timedelta(minutes=points), metric)
+        # The trend selects rows by evaluation_end in [from, to): the last row ends at
+        # TREND_START + points minutes, so ``to`` is one minute later to include it.
+        end = TREND_START + timedelta(minutes=points + 1)
+        return enms_trend(self.trend_machine, end, metric)
 
 
 def measure(
