@@ -69,7 +69,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the server's process group, then SIGKILL to whatever of it is left."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
+        process.wait(10)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         pass
     with suppress(ProcessLookupError):
