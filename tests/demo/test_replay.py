@@ -243,12 +243,16 @@ def test_the_weekly_line_names_the_machines_whose_newest_check_flags_drift(
         check("Compressor C1", d2, True, {"concept": {"change_point": None}})
         check("Furnace F1", d1, True, {})
         check("Furnace F1", d2, False, {})  # no longer flagged
+        leak = {"degradation": {"energy": {"degraded": True, "since_pct": 12.04}}}
+        check("Chiller CH1", d2, False, leak)  # no drift, but energy-grade degradation
+        check("Boiler B1", d2, False, {"degradation": {"energy": {"degraded": False}}})
     replay = Replay.from_database(factory=session_factory, settings=fast, report=print, tasks=[])
     assert replay.status(day).endswith("no drift check has run yet")  # clock before any check
     replay.clock.move_to(d2)
     assert replay.status(day) == (
         "replayed to 2025-03-03: 8 machines, 0 predictions logged, drift on: "
-        "Compressor C1 (since 2025-03-05), Injection Moulding IM1 (since 2025-03-03)"
+        "Compressor C1 (since 2025-03-05), Injection Moulding IM1 (since 2025-03-03); "
+        "energy off its baseline: Chiller CH1 +12 %"
     )
     with pytest.raises(ValueError, match="cannot go back"):
         replay.clock.move_to(day)

@@ -299,8 +299,14 @@ def _drift_now(session: Session, now: datetime) -> str:
         .group_by(PerformanceMetric.machine_id, PerformanceMetric.model_type)
         .subquery()
     )
-    rows = session.execute(
-        select(Machine.name, PerformanceMetric.drift_details, PerformanceMetric.evaluation_end)
+    latest = session.execute(
+        select(
+            Machine.name,
+            PerformanceMetric.model_type,
+            PerformanceMetric.drift_detected,
+            PerformanceMetric.drift_details,
+            PerformanceMetric.evaluation_end,
+        )
         .join(Machine, Machine.id == PerformanceMetric.machine_id)
         .join(
             newest,
@@ -308,19 +314,33 @@ def _drift_now(session: Session, now: datetime) -> str:
             & (newest.c.model_type == PerformanceMetric.model_type)
             & (newest.c.end == PerformanceMetric.evaluation_end),
         )
-        .where(checks & PerformanceMetric.drift_detected.is_(True))
+        .where(checks)
     ).all()
-    checked = session.scalar(select(func.count()).select_from(PerformanceMetric).where(checks))
-    if not checked:
+    if not latest:
         return "no drift check has run yet"
-    if not rows:
-        return "no drift flagged"
     since: dict[str, datetime] = {}
-    for name, details, end in rows:
-        at = _change_point(details) or end
-        since[name] = min(since.get(name, at), at)
+    for name, _kind, detected, details, end in latest:
+        if detected:
+            at = _change_point(details) or end
+            since[name] = min(since.get(name, at), at)
     flagged = ", ".join(f"{name} (since {at:%Y-%m-%d})" for name, at in sorted(since.items()))
-    return f"drift on: {flagged}"
+    text = f"drift on: {flagged}" if since else "no drift flagged"
+    excess = sorted(
+        f"{name} {pct:+.0f} %"
+        for name, kind, _detected, details, _end in latest
+        if kind == "baseline" and (pct := _energy_excess(details)) is not None
+    )
+    return text + (f"; energy off its baseline: {', '.join(excess)}" if excess else "")
+
+
+def _energy_excess(details: Any) -> float | None:
+    """The energy-grade degradation's percent when the check found it degraded, else None."""
+    try:
+        energy = details["degradation"]["energy"]
+    except (KeyError, TypeError):
+        return None
+    pct = energy.get("since_pct") if isinstance(energy, dict) else None
+    return float(pct) if energy.get("degraded") and isinstance(pct, int | float) else None
 
 
 def _change_point(details: Any) -> datetime | None:
