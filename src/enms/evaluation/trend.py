@@ -339,11 +339,18 @@ def summary(details: dict[str, Any] | None) -> str:
 
     >>> summary({"concept": {"drift_detected": True}, "data": {"drift_detected": False}})
     'drift in: concept'
+    >>> summary({"verdict": {"drifted": ["concept_drift"], "change_point": "2025-05-05T00:00Z"}})
+    'concept drift since 2025-05-05T00:00Z'
     >>> summary(None)
     'drift detected (no details)'
     """
     if not details:
         return "drift detected (no details)"
+    verdict = details.get("verdict")
+    if isinstance(verdict, dict) and verdict.get("drifted"):
+        since = verdict.get("change_point")
+        where = ", ".join(str(part).replace("_", " ") for part in verdict["drifted"])
+        return f"{where} since {since}" if since else where
     for key in ("summary", "message"):
         if isinstance(details.get(key), str):
             return str(details[key])[:300]
