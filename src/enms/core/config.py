@@ -160,7 +160,8 @@ class MonitoringSettings(BaseModel):
     retention_days: int = Field(
         400,
         ge=7,
-        description="Raw prediction-log points older than this are deleted once rolled up "
+        description="Raw prediction-log points more than this many days before the "
+        "version's newest logged point (or before now, if earlier) are deleted once rolled up "
         "into daily sums (prediction_daily keeps the metrics computable).",
     )
     trend_max_points: int = Field(

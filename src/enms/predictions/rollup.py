@@ -10,8 +10,9 @@ lead buckets of whole hours ahead, rounded up, counted to the *end* of the targe
 :func:`enms.ml.forecasting.evaluate_forecaster`); baselines and detectors into bucket 0.
 
 Only complete UTC days (before today's 00:00 UTC by the injected clock) are rolled up; a day is
-recomputed whole (its rows replaced), so re-running changes nothing. Raw points older than
-``settings.monitoring.retention_days`` are then deleted; the daily rows stay.
+recomputed whole (its rows replaced), so re-running changes nothing. Raw points more than
+``settings.monitoring.retention_days`` before the version's newest logged target (or before
+now, if earlier) are then deleted; the daily rows stay.
 """
 
 from __future__ import annotations
@@ -147,12 +148,9 @@ def rollup(
     recomputed (its rows would lose the pruned points)."""
     touched = touched or {}
     end = today(clock)
-    protect = None
-    if retention_days is not None:
-        protect = _floor_day(clock.now() - timedelta(days=retention_days)) + timedelta(days=1)
     days = versions = 0
     with session_scope(factory) as session:
-        plans = _plans(session, touched, end, protect)
+        plans = _plans(session, touched, end, clock.now(), retention_days)
     for model_id, machine_id, model_type, start in plans:
         with session_scope(factory) as session:
             points = repository.points_frame(session, model_id=model_id, start=start, end=end)
@@ -173,7 +171,11 @@ def rollup(
 
 
 def _plans(
-    session: Session, touched: dict[int, datetime], end: datetime, protect: datetime | None
+    session: Session,
+    touched: dict[int, datetime],
+    end: datetime,
+    now: datetime,
+    retention_days: int | None,
 ) -> list[tuple[int, int, str, datetime]]:
     """(version, machine, model type, first day to recompute) of every version with days
     to roll up."""
@@ -200,7 +202,11 @@ def _plans(
             start = _floor_day(as_utc(first))
         if model_id in touched:
             again = _floor_day(touched[model_id])
-            start = min(start, again if protect is None else max(again, protect))
+            if retention_days is not None:
+                cutoff = retention_cutoff(session, int(model_id), now, retention_days)
+                if cutoff is not None:
+                    again = max(again, _floor_day(cutoff) + timedelta(days=1))
+            start = min(start, again)
         if start < end:
             plans.append((int(model_id), int(machine_id), str(model_type), start))
     return plans
@@ -230,16 +236,32 @@ def _rows(model_id: int, machine_id: int, table: pd.DataFrame) -> list[Predictio
     return rows
 
 
+def retention_cutoff(session: Session, model_id: int, now: datetime, days: int) -> datetime | None:
+    """Targets before this are past retention: ``days`` before the version's newest logged
+    target (or before now, if that is earlier). Anchored on the log, not on the clock alone,
+    so a history imported (or a demo replayed) long after its dates is not pruned at once."""
+    newest = session.scalar(
+        select(func.max(PredictionPoint.ts)).where(PredictionPoint.model_id == model_id)
+    )
+    if newest is None:
+        return None
+    return min(now, as_utc(newest)) - timedelta(days=days)
+
+
 def prune(*, factory: SessionFactory, settings: Settings, clock: Clock) -> dict[str, int]:
     """Delete raw points with targets older than the retention period (per version, on the
     ``(model_id, ts, origin)`` index), and batches left without points except each version's
     newest (it says where scoring resumes)."""
-    cutoff = clock.now() - timedelta(days=settings.monitoring.retention_days)
     points = batches = 0
     with session_scope(factory) as session:
         model_ids = list(session.scalars(select(PredictionBatch.model_id).distinct()))
     for model_id in model_ids:
         with session_scope(factory, write=True) as session:
+            cutoff = retention_cutoff(
+                session, model_id, clock.now(), settings.monitoring.retention_days
+            )
+            if cutoff is None:
+                continue
             result = session.execute(
                 delete(PredictionPoint).where(
                     PredictionPoint.model_id == model_id, PredictionPoint.ts < cutoff
