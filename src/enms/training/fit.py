@@ -17,7 +17,6 @@ import signal
 import threading
 import time
 import traceback
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,9 +145,6 @@ def child_main(request: FitRequest, conn: Connection) -> None:
     # binary); and it goes when its parent does (a SIGKILLed worker leaves no fit behind).
     os.setsid()
     threading.Thread(target=_exit_with_parent, args=(conn,), daemon=True).start()
-    # statsmodels' optimiser chatter ("non-stationary starting parameters ...") would land on
-    # the server's console from every fit; a fit is judged by its validation, not by it.
-    warnings.filterwarnings("ignore", module=r"statsmodels\.")
     try:
         _one_thread_per_fit()
         # OpenBLAS takes its work buffers at the first product and calls exit(1) when it
