@@ -10,29 +10,24 @@ into PostgreSQL. Target: at least 50 % of the floor on each. PostgreSQL rows are
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from benchmarks.harness import Row
+from benchmarks.scratch_db import POSTGRES_URL, drop_postgres, scratch_postgres
 from enms.core import schema
 from enms.core.db import create_db_engine, create_session_factory, session_scope
 from enms.readings import parsing, service
 from enms.readings.schemas import MachineCreate
 
 NAME = "import_readings"
-POSTGRES_URL = os.environ.get(
-    "ENMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 COLUMNS = ("timestamp", "energy_kwh", "outdoor_temp_c", "production_units", "operating_hours")
 
 
@@ -132,25 +127,6 @@ def _postgres_floor(url: str, csv_path: Path) -> float:
     return elapsed
 
 
-def _scratch_postgres() -> str | None:
-    try:
-        admin = create_db_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
-        name = f"enms_bench_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception:
-        return None
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres(url: str) -> None:
-    admin = create_db_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run(*, quick: bool) -> list[Row]:
     """Import ``1,000,000`` (quick: 50,000) readings into each database."""
     rows = 50_000 if quick else 1_000_000
@@ -172,7 +148,7 @@ def run(*, quick: bool) -> list[Row]:
                 target=0.5,
             )
         )
-        floor_url, ours_url = _scratch_postgres(), _scratch_postgres()
+        floor_url, ours_url = scratch_postgres(), scratch_postgres()
         if floor_url is None or ours_url is None:
             out.append(
                 Row(
@@ -188,8 +164,8 @@ def run(*, quick: bool) -> list[Row]:
             floor = _postgres_floor(floor_url, csv_path)
             ours = _enms_import(ours_url, csv_path)
         finally:
-            _drop_postgres(floor_url)
-            _drop_postgres(ours_url)
+            drop_postgres(floor_url)
+            drop_postgres(ours_url)
         out.append(
             Row(
                 NAME,

@@ -24,19 +24,17 @@ PostgreSQL rows are skipped (with a note) when no server answers at ``ENMS_TEST_
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from benchmarks.harness import Row
+from benchmarks.scratch_db import POSTGRES_URL, drop_postgres, scratch_postgres
 from enms.bootstrap import full_metadata
 from enms.core import schema
 from enms.core.db import SessionFactory, create_db_engine, create_session_factory, session_scope
@@ -47,9 +45,6 @@ from enms.readings.models import Machine
 from enms.registry.models import ModelVersion
 
 NAME = "prediction_log"
-POSTGRES_URL = os.environ.get(
-    "ENMS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TARGET_ROWS = 35_000_000
 YEAR = 35_040  # 15-minute points in 365 days
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -318,25 +313,6 @@ def _case(url: str, path: Path | None, versions: int, label: str) -> list[Row]:
     ]
 
 
-def _scratch_postgres() -> str | None:
-    try:
-        admin = create_db_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
-        name = f"enms_bench_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-    except Exception:
-        return None
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres(url: str) -> None:
-    admin = create_db_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run(*, quick: bool, versions: int | None = None) -> list[Row]:
     """The log at ``versions`` version-years of 15-minute points (quick: 3) per database."""
     count = versions or (3 if quick else 60)
@@ -344,7 +320,7 @@ def run(*, quick: bool, versions: int | None = None) -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log.db"
         out += _case(f"sqlite:///{path}", path, count, "sqlite")
-    url = _scratch_postgres()
+    url = scratch_postgres()
     if url is None:
         out.append(
             Row(
@@ -359,5 +335,5 @@ def run(*, quick: bool, versions: int | None = None) -> list[Row]:
     try:
         out += _case(url, None, count, "postgresql")
     finally:
-        _drop_postgres(url)
+        drop_postgres(url)
     return out

@@ -208,10 +208,16 @@ def _load(run: _Run, ctx: RunContext) -> tuple[FitRequest, str]:
         data_start = job.data_start
         current = registry.champion(session=session, machine_id=machine.id, model_type=model_type)
         # An external champion (trained elsewhere) has no artifact to compare against.
-        trained_here = current is not None and current.origin == "enms"
-        champion = artifacts.load_model(current) if current is not None and trained_here else None
+        stored = secret = None
+        if current is not None and current.origin == "enms":
+            stored, secret = (
+                artifacts.StoredArtifact.of(session, current),
+                artifacts.secret_of(session),
+            )
         champion_end = current.training_end if current is not None else None
         champion_version = current.version if current is not None else None
+    # Verified and unpickled outside the read transaction (model work holds no transaction).
+    champion = artifacts.load(stored, secret) if stored is not None and secret is not None else None
     frame = _default_window(frame, data_start, ctx.settings.default_window_days)
     params = build_params(
         get_model_class(model_type),
