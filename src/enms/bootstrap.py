@@ -41,16 +41,18 @@ def runtime_for(app: AppContext) -> Runtime:
 def full_metadata() -> MetaData:
     """The metadata with every enms table registered (migration checks, test set-up)."""
     from enms.alerts import models as _alerts
+    from enms.anomalies import models as _anomalies
     from enms.core import meta as _meta
     from enms.core.orm import Base
     from enms.evaluation import models as _evaluation
     from enms.experiments import models as _experiments
     from enms.jobs import models as _jobs
+    from enms.kpis import models as _kpis
     from enms.predictions import models as _predictions
     from enms.readings import models as _readings
     from enms.registry import models as _registry
     from enms.training import models as _training
 
     del _alerts, _meta, _evaluation, _experiments, _jobs, _predictions, _readings, _registry
-    del _training
+    del _training, _anomalies, _kpis
     return Base.metadata

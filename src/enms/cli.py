@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from enms import __version__
+from enms.alerts.commands import alerts_group
 from enms.api.commands import serve
 from enms.core.cli_context import AppContext
 from enms.core.commands import db_group
@@ -16,6 +17,7 @@ from enms.demo.commands import demo
 from enms.drift.commands import drift_group
 from enms.evaluation.commands import evaluate
 from enms.jobs.commands import worker
+from enms.kpis.commands import kpis
 from enms.readings.commands import export_group, import_group, machines_group, readings_group
 from enms.registry.commands import models_group
 from enms.training.commands import RUNTIME_KEY, jobs_group, train
@@ -57,6 +59,8 @@ for command in (
     drift_group,
     jobs_group,
     models_group,
+    alerts_group,
+    kpis,
     worker,
 ):
     cli.add_command(command)

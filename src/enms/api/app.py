@@ -14,6 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from enms import __version__
+from enms.alerts.api import router as alerts_router
+from enms.alerts.notify.api import router as notifications_router
+from enms.anomalies.api import router as anomalies_router
 from enms.api.docs import mount_docs
 from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
@@ -29,6 +32,7 @@ from enms.evaluation.api import router as evaluation_router
 from enms.evaluation.performance_api import router as performance_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
+from enms.kpis.api import router as kpis_router
 from enms.predictions.api import router as predictions_router
 from enms.readings.api import router as readings_router
 from enms.registry.api import router as registry_router
@@ -87,6 +91,10 @@ def create_app(
         performance_router,
         drift_router,
         scheduler_router,
+        alerts_router,
+        notifications_router,
+        anomalies_router,
+        kpis_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_docs(app)

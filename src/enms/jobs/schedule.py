@@ -92,6 +92,26 @@ def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
             settings.schedule.drift_check,
             "drift checks of every champion and challenger",
         ),
+        PeriodicJob(
+            "anomaly_detect",
+            settings.schedule.anomaly_detect,
+            "champion anomaly detectors score the newest readings; flagged ones are stored",
+        ),
+        PeriodicJob(
+            "kpi_calculate",
+            settings.schedule.kpi_calculate,
+            "energy KPIs (energy, SEC, EnPI, savings) per machine and day",
+        ),
+        PeriodicJob(
+            "data_quality_check",
+            settings.schedule.data_quality_check,
+            "stopped meters, stale values and gaps open data_quality alerts",
+        ),
+        PeriodicJob(
+            "alert_maintenance",
+            settings.schedule.alert_maintenance,
+            "auto-resolve alerts clear for long enough; send due notifications",
+        ),
     ]
 
 

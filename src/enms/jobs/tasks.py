@@ -15,12 +15,16 @@ from typing import Any, Protocol
 from huey import Huey
 from huey.api import TaskWrapper
 
+from enms.alerts import data_quality as data_quality_tasks
+from enms.alerts import tasks as alert_tasks
+from enms.anomalies import tasks as anomaly_tasks
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory
 from enms.drift import tasks as drift_tasks
 from enms.evaluation import periodic as evaluation_tasks
 from enms.jobs import schedule
+from enms.kpis import tasks as kpi_tasks
 from enms.predictions import tasks as prediction_tasks
 from enms.training import tasks as training_tasks
 from enms.training.models import TrainingJob
@@ -82,6 +86,18 @@ def _bodies(host: Host) -> dict[str, Callable[[], dict[str, Any]]]:
             factory=host.factory, settings=host.settings, clock=host.clock
         ),
         "drift_check": lambda: drift_tasks.drift_checks(
+            factory=host.factory, settings=host.settings, clock=host.clock
+        ),
+        "anomaly_detect": lambda: anomaly_tasks.anomaly_detect(
+            factory=host.factory, settings=host.settings, clock=host.clock
+        ),
+        "kpi_calculate": lambda: kpi_tasks.kpi_calculate(
+            factory=host.factory, settings=host.settings, clock=host.clock
+        ),
+        "data_quality_check": lambda: data_quality_tasks.data_quality_check(
+            factory=host.factory, settings=host.settings, clock=host.clock
+        ),
+        "alert_maintenance": lambda: alert_tasks.alert_maintenance(
             factory=host.factory, settings=host.settings, clock=host.clock
         ),
     }

@@ -1,0 +1,1 @@
+"""Scheduled anomaly detection: flagged readings with score and reason (``anomaly_detect``)."""

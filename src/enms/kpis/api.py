@@ -1,0 +1,7 @@
+"""HTTP front door of KPIs. STUB: filled by its branch."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
