@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from enms.alerts.models import ALERT_TYPES, SEVERITIES, UNRESOLVED_STATES, ModelAlert
+from enms.alerts.models import ALERT_TYPES, SEVERITIES, UNRESOLVED_STATES, AlertSilence, ModelAlert
 from enms.core.errors import InvalidInput
 from enms.registry.models import AuditLog
 
@@ -194,3 +194,30 @@ def unresolved(session: Session, key: str) -> ModelAlert | None:
 def data_quality_open(session: Session, machine_id: int) -> bool:
     """Whether the machine has an unresolved ``data_quality`` alert (it inhibits drift alerts)."""
     return unresolved(session, condition_key(machine_id, None, "data_quality")) is not None
+
+
+def silence_for(
+    session: Session,
+    *,
+    machine_id: int,
+    model_type: str | None,
+    alert_type: str,
+    now: datetime,
+) -> AlertSilence | None:
+    """The active silence (not expired, not ended) matching the condition, if any.
+
+    A silence's ``None`` field matches anything; the one expiring last wins.
+    """
+    return session.scalars(
+        select(AlertSilence)
+        .where(
+            AlertSilence.expires_at > now,
+            AlertSilence.ended_at.is_(None),
+            AlertSilence.created_at <= now,
+            or_(AlertSilence.machine_id.is_(None), AlertSilence.machine_id == machine_id),
+            or_(AlertSilence.model_type.is_(None), AlertSilence.model_type == model_type),
+            or_(AlertSilence.alert_type.is_(None), AlertSilence.alert_type == alert_type),
+        )
+        .order_by(AlertSilence.expires_at.desc())
+        .limit(1)
+    ).first()
