@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +15,7 @@ from tests.factories import make_machine
 
 def test_a_repeat_counts_instead_of_duplicating(session: Session, clock: FrozenClock) -> None:
     machine = make_machine(session, clock)
-    common = {
+    common: dict[str, Any] = {
         "machine_id": machine.id,
         "model_type": "baseline",
         "alert_type": "drift",
