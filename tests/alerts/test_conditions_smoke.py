@@ -25,10 +25,15 @@ def test_a_repeat_counts_instead_of_duplicating(session: Session, clock: FrozenC
     first = raise_condition(session, severity="warning", message="a", **common)
     second = raise_condition(session, severity="critical", message="b", **common)
     third = raise_condition(session, severity="warning", message="c", **common)
-    assert first.opened and not second.opened and second.escalated and not third.escalated
+    assert first.opened
+    assert not second.opened
+    assert second.escalated
+    assert not third.escalated
     assert first.alert_id == second.alert_id == third.alert_id
     rows = session.scalars(select(ModelAlert)).all()
-    assert len(rows) == 1 and rows[0].occurrences == 3 and rows[0].severity == "critical"
+    assert len(rows) == 1
+    assert rows[0].occurrences == 3
+    assert rows[0].severity == "critical"
     assert (
         report_clear(
             session,
