@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import select
-from tests.factories import train_version
-from tests.kpis.data import import_frame, local_day_bounds, stored
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
@@ -21,6 +19,8 @@ from enms.kpis.tasks import kpi_calculate
 from enms.registry import artifacts
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
+from tests.factories import train_version
+from tests.kpis.data import import_frame, local_day_bounds, stored
 
 DAYS = 45
 #: 01:30 local on 15 February: the complete local days are 1 January .. 14 February.
@@ -53,7 +53,8 @@ def test_stored_kpis_equal_the_hand_computed_ones(
 ) -> None:
     machine_id, frame = _machine_with_baseline(session_factory, clock)
     result = kpi_calculate(factory=session_factory, settings=settings, clock=FrozenClock(RUN_AT))
-    assert result["rows"] == DAYS and result["errors"] == []
+    assert result["rows"] == DAYS
+    assert result["errors"] == []
     assert result["missing_drivers"] == 5
     rows = stored(session_factory, machine_id)
     assert list(rows) == [date(2025, 1, 1) + timedelta(days=i) for i in range(DAYS)]
@@ -66,7 +67,8 @@ def test_stored_kpis_equal_the_hand_computed_ones(
         ok = pred.notna().to_numpy()
         assert ok.sum() == len(part) - (5 if day == GAP_DAY else 0)
         actual = float(part["energy_kwh"][ok].sum())
-        assert row["day_start"] == start.to_pydatetime() and row["day_end"] == end
+        assert row["day_start"] == start.to_pydatetime()
+        assert row["day_end"] == end
         assert row["n_readings"] == len(part)
         assert row["energy_kwh"] == pytest.approx(part["energy_kwh"].sum(), rel=1e-12)
         units = float(part["production_units"].sum())
@@ -110,7 +112,8 @@ def test_idempotent_aggregated_and_measured_against_the_baseline_of_record(
             for res in ("day", "week", "month")
         }  # fmt: skip
     days = list(first.values())
-    assert reports["day"].baseline is not None and reports["day"].baseline.version == 1
+    assert reports["day"].baseline is not None
+    assert reports["day"].baseline.version == 1
     assert [p.period for p in reports["month"].periods] == ["2025-01", "2025-02"]
     assert reports["week"].periods[0].period == "2025-W01"
     assert reports["week"].periods[0].start == date(2025, 1, 1)  # clipped to the window
