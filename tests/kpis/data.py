@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -41,7 +42,7 @@ def local_day_bounds(day: date) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(start), pd.Timestamp(end)
 
 
-def stored(factory: SessionFactory, machine_id: int) -> dict[date, dict[str, object]]:
+def stored(factory: SessionFactory, machine_id: int) -> dict[date, dict[str, Any]]:
     """The machine's ``energy_kpis`` rows by day, as plain dicts."""
     from sqlalchemy import select
 

@@ -16,6 +16,7 @@ from enms.core.db import SessionFactory, session_scope
 from enms.demo.generator import generate_plant
 from enms.kpis import report
 from enms.kpis.tasks import kpi_calculate
+from enms.ml.base import EnergyModel
 from enms.registry import artifacts
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
@@ -38,14 +39,14 @@ def _machine_with_baseline(factory: SessionFactory, clock: FrozenClock) -> tuple
     return machine_id, frame
 
 
-def _version_row(factory: SessionFactory, machine_id: int, version: int) -> tuple[int, pd.Series]:
+def _version_row(factory: SessionFactory, machine_id: int, version: int) -> tuple[int, EnergyModel]:
     with session_scope(factory) as session:
         row = session.execute(
             select(ModelVersion).where(
                 ModelVersion.machine_id == machine_id, ModelVersion.version == version
             )
         ).scalar_one()
-        return row.id, artifacts.load_model(row)  # type: ignore[return-value]
+        return row.id, artifacts.load_model(row)
 
 
 def test_stored_kpis_equal_the_hand_computed_ones(
@@ -59,7 +60,7 @@ def test_stored_kpis_equal_the_hand_computed_ones(
     rows = stored(session_factory, machine_id)
     assert list(rows) == [date(2025, 1, 1) + timedelta(days=i) for i in range(DAYS)]
     version_id, model = _version_row(session_factory, machine_id, 1)
-    expected = model.predict(frame)  # type: ignore[attr-defined]
+    expected = model.predict(frame)
     for day, row in rows.items():
         start, end = local_day_bounds(day)
         part = frame[(frame.index >= start) & (frame.index < end)]
@@ -120,10 +121,10 @@ def test_idempotent_aggregated_and_measured_against_the_baseline_of_record(
     for res, rep in reports.items():
         assert len(rep.periods) == {"day": DAYS, "week": 7, "month": 2}[res]
         assert rep.total is not None
-        energy = sum(float(d["energy_kwh"]) for d in days)  # type: ignore[arg-type]
-        expected = sum(float(d["expected_kwh"]) for d in days)  # type: ignore[arg-type]
-        savings = sum(float(d["savings_kwh"]) for d in days)  # type: ignore[arg-type]
-        units = sum(float(d["production_units"]) for d in days)  # type: ignore[arg-type]
+        energy = sum(float(d["energy_kwh"]) for d in days)
+        expected = sum(float(d["expected_kwh"]) for d in days)
+        savings = sum(float(d["savings_kwh"]) for d in days)
+        units = sum(float(d["production_units"]) for d in days)
         assert sum(p.energy_kwh for p in rep.periods) == pytest.approx(energy, rel=1e-12)
         assert sum(p.expected_kwh or 0 for p in rep.periods) == pytest.approx(expected, rel=1e-12)
         assert sum(p.savings_kwh or 0 for p in rep.periods) == pytest.approx(savings, rel=1e-9)
@@ -146,7 +147,7 @@ def test_dst_days_sum_their_23_and_25_hours(
     autumn = pd.date_range(
         "2025-10-25", "2025-10-28", freq="h", tz="Europe/Berlin", inclusive="left"
     )
-    index = spring.append(autumn).tz_convert("UTC")
+    index = pd.DatetimeIndex(spring.append(autumn)).tz_convert("UTC")
     frame = pd.DataFrame({"energy_kwh": np.ones(len(index))}, index=index)
     machine_id = import_frame(session_factory, clock, frame)
     run = FrozenClock(datetime(2025, 10, 29, 6, tzinfo=UTC))
