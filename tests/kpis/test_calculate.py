@@ -29,12 +29,20 @@ RUN_AT = datetime(2025, 2, 15, 0, 30, tzinfo=UTC)
 GAP_DAY = date(2025, 2, 10)
 
 
-def _machine_with_baseline(factory: SessionFactory, clock: FrozenClock) -> tuple[int, pd.DataFrame]:
+def _machine_with_baseline(
+    factory: SessionFactory, clock: FrozenClock, settings: Settings | None = None
+) -> tuple[int, pd.DataFrame]:
+    """The demo compressor's first 45 days (hourly), a baseline trained on January; with
+    ``settings``, KPIs are computed once before the baseline exists."""
     frame = generate_plant(seed=42, days=DAYS, freq="h")[0].readings.copy()
     start, end = local_day_bounds(GAP_DAY)
     gap = frame.index[(frame.index >= start) & (frame.index < end)][8:13]
     frame.loc[gap, ["production_units", "operating_hours"]] = np.nan  # 5 readings lack drivers
     machine_id = import_frame(factory, clock, frame)
+    if settings is not None:
+        early = kpi_calculate(factory=factory, settings=settings, clock=FrozenClock(RUN_AT))
+        assert early["rows"] == DAYS
+        assert all(r["expected_kwh"] is None for r in stored(factory, machine_id).values())
     train_version(factory, clock, machine_id, "baseline", until="2025-02-01")
     return machine_id, frame
 
@@ -52,9 +60,12 @@ def _version_row(factory: SessionFactory, machine_id: int, version: int) -> tupl
 def test_stored_kpis_equal_the_hand_computed_ones(
     session_factory: SessionFactory, clock: FrozenClock, settings: Settings
 ) -> None:
-    machine_id, frame = _machine_with_baseline(session_factory, clock)
+    machine_id, frame = _machine_with_baseline(session_factory, clock, settings)
+    # The days computed before the machine had a baseline are filled in (backfill), the
+    # last recompute_days recomputed anyway.
     result = kpi_calculate(factory=session_factory, settings=settings, clock=FrozenClock(RUN_AT))
     assert result["rows"] == DAYS
+    assert result["backfilled"] == DAYS - settings.kpi.recompute_days
     assert result["errors"] == []
     assert result["missing_drivers"] == 5
     rows = stored(session_factory, machine_id)
@@ -118,6 +129,9 @@ def test_idempotent_aggregated_and_measured_against_the_baseline_of_record(
     assert [p.period for p in reports["month"].periods] == ["2025-01", "2025-02"]
     assert reports["week"].periods[0].period == "2025-W01"
     assert reports["week"].periods[0].start == date(2025, 1, 1)  # clipped to the window
+    assert reports["week"].periods[0].end == date(2025, 1, 6)
+    assert reports["week"].periods[-1].end == date(2025, 2, 15)
+    assert reports["day"].notes == []
     for res, rep in reports.items():
         assert len(rep.periods) == {"day": DAYS, "week": 7, "month": 2}[res]
         assert rep.total is not None

@@ -56,8 +56,16 @@ def kpi_report(
     notes = []
     if baseline is None:
         notes.append("no baseline has been champion yet: energy and SEC only")
-    elif any(r.baseline_model_id not in (None, baseline.id) for r in rows):
-        notes.append("some days were computed against another baseline (recomputed next run)")
+    else:
+        other = sum(1 for r in rows if r.baseline_model_id != baseline.id)
+        if other:
+            notes.append(
+                f"{other} day(s) were computed without or against another baseline than the "
+                "baseline of record; kpi_calculate recomputes them on its next run"
+            )
+    unpredicted = sum(1 for r in rows if r.baseline_model_id is not None and r.expected_kwh is None)
+    if unpredicted:
+        notes.append(f"{unpredicted} day(s) have no expectation: their readings lack a driver")
     periods = aggregate(rows, resolution=resolution, first=first, last=last, stats=stats)
     total = aggregate(rows, resolution=None, first=first, last=last, stats=stats)
     return KpiReport(
@@ -106,20 +114,24 @@ def _today(clock: Clock, timezone: str) -> date:
     return day
 
 
-def period_of(day: date, resolution: Resolution | None) -> tuple[str, date]:
-    """(label, first day) of the period ``day`` falls in.
+def period_of(day: date, resolution: Resolution | None) -> tuple[str, date, date]:
+    """(label, first day, day after the last) of the period ``day`` falls in.
 
-    >>> period_of(date(2025, 6, 4), "week"), period_of(date(2025, 6, 4), "month")
-    (('2025-W23', datetime.date(2025, 6, 2)), ('2025-06', datetime.date(2025, 6, 1)))
+    >>> period_of(date(2025, 6, 4), "week")
+    ('2025-W23', datetime.date(2025, 6, 2), datetime.date(2025, 6, 9))
+    >>> period_of(date(2025, 12, 4), "month")
+    ('2025-12', datetime.date(2025, 12, 1), datetime.date(2026, 1, 1))
     """
     if resolution == "day":
-        return day.isoformat(), day
+        return day.isoformat(), day, day + timedelta(days=1)
     if resolution == "week":
         year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}", day - timedelta(days=day.weekday())
+        monday = day - timedelta(days=day.weekday())
+        return f"{year}-W{week:02d}", monday, monday + timedelta(days=7)
     if resolution == "month":
-        return f"{day:%Y-%m}", day.replace(day=1)
-    return "total", date.min
+        first = day.replace(day=1)
+        return f"{day:%Y-%m}", first, (first + timedelta(days=32)).replace(day=1)
+    return "total", date.min, date.max
 
 
 @dataclass
@@ -140,7 +152,6 @@ class _Sums:
         self.days += 1 if row.n_readings else 0
         self.n += row.n_readings
         self.energy += row.energy_kwh
-        self.end = max(self.end, row.day + timedelta(days=1))
         if row.production_units is not None:
             self.production = (self.production or 0.0) + row.production_units
             self.energy_with_production += row.energy_kwh
@@ -161,9 +172,9 @@ def aggregate(
     """Periods (in order) of the day rows, with cumulative savings from ``first``."""
     groups: dict[str, _Sums] = {}
     for row in rows:
-        label, start = period_of(row.day, resolution)
+        label, start, end = period_of(row.day, resolution)
         if label not in groups:
-            groups[label] = _Sums(label, max(start, first), row.day + timedelta(days=1))
+            groups[label] = _Sums(label, max(start, first), min(end, last))
         groups[label].add(row)
     out: list[KpiPeriodRead] = []
     cum_savings = cum_expected = 0.0
@@ -182,7 +193,7 @@ def aggregate(
             KpiPeriodRead(
                 period=sums.label,
                 start=sums.start,
-                end=min(sums.end, last),
+                end=sums.end,
                 days_with_data=sums.days,
                 n_readings=sums.n,
                 energy_kwh=sums.energy,
