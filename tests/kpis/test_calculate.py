@@ -3,11 +3,13 @@ from the readings and the baseline of record; DST days; idempotence; aggregation
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as scipy_stats
 from sqlalchemy import select
 
 from enms.core.clock import FrozenClock
@@ -132,6 +134,24 @@ def test_idempotent_aggregated_and_measured_against_the_baseline_of_record(
     assert reports["week"].periods[0].end == date(2025, 1, 6)
     assert reports["week"].periods[-1].end == date(2025, 2, 15)
     assert reports["day"].notes == []
+    # The cumulative uncertainty is Guideline 14's formula on the baseline's stored fit
+    # statistics, m = the readings of the days with an expectation (by hand, F cancelled).
+    b, total = reports["day"].baseline, reports["day"].total
+    assert b.cv_rmse is not None
+    assert b.n is not None
+    assert b.n_params is not None
+    assert b.residual_autocorrelation is not None
+    assert total is not None
+    rho, m = b.residual_autocorrelation, sum(int(d["n_readings"]) for d in first.values())
+    n_eff = b.n * (1 - rho) / (1 + rho)
+    t = scipy_stats.t.ppf(0.84, n_eff - b.n_params)
+    by_hand = 1.26 * t * b.cv_rmse / 100 * math.sqrt(b.n / n_eff * (1 + 2 / n_eff) / m)
+    assert total.expected_kwh is not None
+    assert total.savings_kwh is not None
+    assert total.cumulative_uncertainty_kwh == pytest.approx(by_hand * total.expected_kwh, rel=1e-9)
+    assert total.cumulative_fsu_percent == pytest.approx(
+        100 * by_hand * total.expected_kwh / abs(total.savings_kwh), rel=1e-9
+    )
     for res, rep in reports.items():
         assert len(rep.periods) == {"day": DAYS, "week": 7, "month": 2}[res]
         assert rep.total is not None
