@@ -141,3 +141,46 @@ def test_a_refused_connection_is_retried_and_logged_without_a_code(
     assert (row.status, row.attempts, row.response_code) == ("failed", 2, None)
     assert row.last_error is not None
     assert "connection" in row.last_error
+
+
+def test_a_receiver_that_never_answers_times_out_and_is_retried(
+    session_factory: SessionFactory, settings: Settings, clock: FrozenClock
+) -> None:
+    with socket.socket() as silent:  # accepts connections (backlog) but never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config = notifying(
+            settings,
+            webhook_urls=[f"http://127.0.0.1:{port}/hook"],
+            webhook_timeout_seconds=0.2,
+            retries=1,
+            group_seconds=0,
+        )
+        alert(session_factory, clock, machine(session_factory, clock, "Compressor 1"))
+
+        dispatch(factory=session_factory, settings=config, clock=clock)
+
+    (row,) = deliveries(session_factory)
+    assert (row.status, row.attempts, row.response_code) == ("failed", 2, None)
+    assert row.last_error is not None
+    assert "timed out" in row.last_error
+
+
+def test_a_malformed_url_fails_alone_and_the_other_channels_still_get_it(
+    session_factory: SessionFactory, settings: Settings, clock: FrozenClock, receiver: Receiver
+) -> None:
+    config = notifying(
+        settings, webhook_urls=["hooks.example/no-scheme", receiver.url], group_seconds=0
+    )
+    alert(session_factory, clock, machine(session_factory, clock, "Compressor 1"))
+
+    summary = dispatch(factory=session_factory, settings=config, clock=clock)
+
+    assert (summary["sent"], summary["failed"]) == (1, 1)
+    assert len(receiver.requests) == 1
+    broken, working = deliveries(session_factory)
+    assert (broken.status, broken.attempts) == ("failed", 1)
+    assert broken.last_error is not None
+    assert "invalid webhook URL" in broken.last_error
+    assert working.status == "sent"

@@ -21,10 +21,12 @@ and nothing is logged, so enabling a channel later does not flood it with old al
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from enms.alerts.notify import mail, webhook
+from enms.alerts.notify.attempts import MAX_ERROR_CHARS
 from enms.alerts.notify.deliveries import Result, record
 from enms.alerts.notify.grouping import Batch, Pending, batches, read_pending
 from enms.alerts.notify.payloads import (
@@ -39,6 +41,7 @@ from enms.core.config import NotificationSettings, Settings
 from enms.core.db import SessionFactory, session_scope
 
 MAX_LISTED = 50
+log = logging.getLogger(__name__)
 
 
 def dispatch(*, factory: SessionFactory, settings: Settings, clock: Clock) -> dict[str, Any]:
@@ -115,6 +118,30 @@ def _silenced(channel: Channel, group: str, severity: str, muted: list[Pending])
 
 
 def _send(channel: Channel, notice: Notice, config: NotificationSettings, clock: Clock) -> Result:
+    try:
+        return _send_unguarded(channel, notice, config, clock)
+    except Exception as error:
+        # one broken channel must neither stop the others nor abort the pass before its
+        # write (which would re-send to every channel on every pass)
+        log.exception("notification to %s %s failed", channel.kind, channel.target)
+        return Result(
+            channel=channel.kind,
+            target=channel.target,
+            group_key=notice.group,
+            alert_ids=notice.alert_ids,
+            severity=notice.severity,
+            status="failed",
+            attempts=1,
+            response_code=None,
+            last_error=f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS],
+            payload={},
+            sent_at=None,
+        )
+
+
+def _send_unguarded(
+    channel: Channel, notice: Notice, config: NotificationSettings, clock: Clock
+) -> Result:
     if channel.kind == "webhook":
         assert channel.url is not None
         payload = webhook_payload(notice, config.webhook_format)

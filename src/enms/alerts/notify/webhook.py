@@ -129,7 +129,10 @@ def post(
 
 
 def _attempt(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    except ValueError as error:  # not an http(s) URL: no attempt can succeed
+        raise AttemptFailed(f"invalid webhook URL: {error}", retryable=False) from None
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             status = int(response.status)
