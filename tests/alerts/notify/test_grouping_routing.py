@@ -138,3 +138,21 @@ def test_a_resolved_alert_is_not_sent(
 
     assert dispatch(factory=session_factory, settings=config, clock=clock)["pending"] == 0
     assert receiver.requests == []
+
+
+def test_an_escalation_is_due_at_once_even_within_the_group_interval(
+    session_factory: SessionFactory, settings: Settings, clock: FrozenClock, receiver: Receiver
+) -> None:
+    machine_id = machine(session_factory, clock, "Compressor 1")
+    alert_id = alert(session_factory, clock, machine_id, severity="warning")
+    # notified as a warning right away (no channel yet), then a channel is configured
+    dispatch(factory=session_factory, settings=notifying(settings), clock=clock)
+    config = notifying(settings, webhook_urls=[receiver.url], group_seconds=3600)
+    clock.advance(timedelta(seconds=10))
+    assert alert(session_factory, clock, machine_id, severity="critical") == alert_id
+
+    summary = dispatch(factory=session_factory, settings=config, clock=clock)
+
+    assert summary["groups_sent"] == 1
+    (request,) = receiver.requests
+    assert "CRITICAL: 1 alert" in json.loads(request.body)["text"]
