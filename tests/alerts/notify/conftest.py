@@ -125,7 +125,8 @@ class SmtpServer:
     mailbox: Mailbox
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (aiosmtpd's Controller needs a number)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -136,7 +137,7 @@ def _free_port() -> int:
 def smtp_server() -> Iterator[SmtpServer]:
     """aiosmtpd on 127.0.0.1 and a free port, collecting messages."""
     mailbox = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

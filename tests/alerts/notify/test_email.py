@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from pydantic import SecretStr
 
 from enms.alerts.notify.dispatch import dispatch
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory
-from tests.alerts.notify.conftest import SmtpServer
+from tests.alerts.notify.conftest import Mailbox, SmtpServer, free_port
 from tests.alerts.notify.helpers import alert, deliveries, machine, notifying
 
 
@@ -95,3 +100,63 @@ def test_an_unreachable_smtp_server_is_a_failed_delivery_after_retries(
     assert (row.channel, row.status, row.attempts) == ("email", "failed", 3)
     assert row.last_error is not None
     assert "refused" in row.last_error.lower()
+
+
+class _Accounts:
+    """An authenticator accepting one login and recording every attempt."""
+
+    def __init__(self) -> None:
+        self.tried: list[tuple[str, str]] = []
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        del server, session, envelope, mechanism
+        assert isinstance(auth_data, LoginPassword)
+        login, password = auth_data.login.decode(), auth_data.password.decode()
+        self.tried.append((login, password))
+        return AuthResult(success=(login, password) == ("enms", "right"), handled=False)
+
+
+def test_smtp_login_is_used_and_a_refused_login_is_not_retried(
+    session_factory: SessionFactory, settings: Settings, clock: FrozenClock
+) -> None:
+    accounts, mailbox, port = _Accounts(), Mailbox(), free_port()
+    # plain-text AUTH on loopback only: the test server has no TLS certificate
+    controller = Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=accounts,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        machine_id = machine(session_factory, clock, "Compressor 1")
+        common: dict[str, Any] = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_username": "enms",
+            "email_to": ["energy@plant.example"],
+            "email_min_severity": "warning",
+            "retries": 3,
+            "group_seconds": 0,
+        }
+        alert(session_factory, clock, machine_id)
+        wrong = notifying(settings, smtp_password=SecretStr("wrong"), **common)
+        dispatch(factory=session_factory, settings=wrong, clock=clock)
+        alert(session_factory, clock, machine_id, alert_type="degradation")
+        right = notifying(settings, smtp_password=SecretStr("right"), **common)
+        dispatch(factory=session_factory, settings=right, clock=clock)
+    finally:
+        controller.stop()
+
+    # smtplib tries each mechanism the server offers (PLAIN, then LOGIN) before giving up
+    assert set(accounts.tried) == {("enms", "wrong"), ("enms", "right")}
+    assert accounts.tried[-1] == ("enms", "right")
+    assert len(mailbox.envelopes) == 1
+    refused, accepted = deliveries(session_factory)
+    assert (refused.status, refused.attempts, refused.response_code) == ("failed", 1, 535)
+    assert (accepted.status, accepted.attempts) == ("sent", 1)
+    assert "right" not in accepted.target
+    assert "wrong" not in (refused.last_error or "")
