@@ -61,13 +61,15 @@ def dispatch(*, factory: SessionFactory, settings: Settings, clock: Clock) -> di
     results: list[Result] = []
     for batch in due:
         results += _deliver(batch, channels, config, clock)
-    with session_scope(factory, write=True) as session:
-        ids = record(
-            session,
-            results=results,
-            notified=[p.alert for batch in due for p in batch.pending],
-            now=clock.now(),
-        )
+    ids: list[int] = []
+    if due:  # no write transaction (no SQLite write lock) when nothing was due
+        with session_scope(factory, write=True) as session:
+            ids = record(
+                session,
+                results=results,
+                notified=[p.alert for batch in due for p in batch.pending],
+                now=clock.now(),
+            )
     waiting = [batch for batch in grouped if not batch.due(now)]
     next_due = min((b.due_at for b in waiting), default=None)
     return {
