@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from enms.alerts.data_quality import data_quality_check
 from enms.alerts.models import ModelAlert
+from enms.alerts.quality_rules import LIVE_DAYS
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
@@ -229,3 +230,18 @@ def test_historical_data_opens_no_alert(
     ]
     assert report["no_readings"] == 1
     assert report["checked"] == 0
+
+
+def test_a_meter_silent_past_the_live_days_keeps_its_alert_as_it_is(
+    session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    """Once not live, the machine is neither raised (no more repeats) nor cleared."""
+    machine_with(session_factory, clock, *_hourly(T, 48))
+    check(session_factory, settings, T + 30 * HOUR)
+    (opened,) = alerts(session_factory)
+    assert opened["severity"] == "critical"
+
+    report = check(session_factory, settings, T + timedelta(days=LIVE_DAYS, hours=1))
+
+    assert report["not_live"] == 1
+    assert alerts(session_factory) == [opened]
