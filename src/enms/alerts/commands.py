@@ -100,7 +100,7 @@ def detail_text(alert: AlertDetail) -> str:
         )
     lines.append("history:")
     for event in alert.history:
-        why = f": {event.reason}" if event.reason else ""
+        why = f": {_short(event.reason, 80)}" if event.reason else ""
         lines.append(f"  {_when(event.at)}  {event.rule:<17} by {event.actor}{why}")
     return "\n".join(lines)
 

@@ -130,7 +130,7 @@ def list_active(
         model_type=model_type,
         severity=severity,
     ).order_by(rank, ModelAlert.created_at, ModelAlert.id)
-    return _reads(session, session.execute(query).tuples().all(), now)
+    return _reads(session, session.execute(query).all(), now)
 
 
 def history(
@@ -163,7 +163,7 @@ def history(
     if end is not None:
         query = query.where(ModelAlert.created_at < end)
     query = query.order_by(ModelAlert.created_at.desc(), ModelAlert.id.desc()).limit(limit)
-    return _reads(session, session.execute(query).tuples().all(), now)
+    return _reads(session, session.execute(query).all(), now)
 
 
 def events(*, session: Session, alert_id: int) -> list[AlertEvent]:
@@ -183,7 +183,7 @@ def events(*, session: Session, alert_id: int) -> list[AlertEvent]:
 
 def get(*, session: Session, alert_id: int, now: datetime) -> AlertDetail:
     """One alert with its transition history and whether a silence covers it now."""
-    row = session.execute(_alerts().where(ModelAlert.id == alert_id)).tuples().one_or_none()
+    row = session.execute(_alerts().where(ModelAlert.id == alert_id)).one_or_none()
     if row is None:
         raise NotFound(f"no alert with id {alert_id}")
     alert, name, version = row
