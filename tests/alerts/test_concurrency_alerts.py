@@ -118,3 +118,43 @@ def test_of_two_concurrent_acknowledgements_one_wins(
         assert alert.acknowledged_by == winners[0]
         acks = session.scalars(select(AuditLog).where(AuditLog.action == "acknowledged")).all()
         assert [row.actor for row in acks] == winners
+
+
+def test_concurrent_warnings_and_criticals_escalate_once(
+    session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    """Half the raisers say warning, half critical: one alert, critical, and an escalation
+    audited exactly when it was opened as a warning (never twice, never silently)."""
+    with session_scope(session_factory, write=True) as session:
+        machine_id = make_machine(session, clock).id
+    severities = iter(["warning", "critical"] * (THREADS // 2))
+    lock = threading.Lock()
+
+    def raise_it(session: Session) -> bool:
+        with lock:
+            severity = next(severities)
+        return raise_condition(
+            session,
+            machine_id=machine_id,
+            model_type="baseline",
+            alert_type="drift",
+            severity=severity,
+            message=severity,
+            details={},
+            now=clock.now(),
+        ).escalated
+
+    outcomes = _race(session_factory, THREADS, raise_it)
+    assert [value for kind, value in outcomes if kind == "error"] == []
+    escalated = sum(1 for _kind, value in outcomes if value)
+    with session_scope(session_factory) as session:
+        alert = session.scalars(select(ModelAlert)).one()
+        assert alert.severity == "critical"
+        assert alert.occurrences == THREADS
+        rows = session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+        opened_as = rows[0].details["severity"]
+        assert rows[0].action == "alert_opened"
+        audited = [row for row in rows if row.action == "alert_escalated"]
+        expected = 1 if opened_as == "warning" else 0
+        assert len(audited) == expected
+        assert escalated == expected

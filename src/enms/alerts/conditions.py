@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -101,11 +101,6 @@ def raise_condition(
     if severity not in SEVERITIES:
         raise InvalidInput(f"unknown severity {severity!r}; one of {', '.join(SEVERITIES)}")
     key = condition_key(machine_id, model_type, alert_type)
-    before = session.execute(
-        select(ModelAlert.severity).where(
-            ModelAlert.condition_key == key, ModelAlert.state.in_(UNRESOLVED_STATES)
-        )
-    ).scalar_one_or_none()
     values = {
         "machine_id": machine_id,
         "model_type": model_type,
@@ -126,8 +121,6 @@ def raise_condition(
     statement = insert(ModelAlert).values(**values)
     excluded = statement.excluded
     table = ModelAlert.__table__
-    # never lower the severity of an unresolved alert: critical stays critical
-    higher = case((table.c.severity == "critical", table.c.severity), else_=excluded.severity)
     upsert = statement.on_conflict_do_update(
         index_elements=[table.c.condition_key],
         index_where=table.c.state.in_(UNRESOLVED_STATES),
@@ -138,12 +131,22 @@ def raise_condition(
             "details": excluded.details,
             "model_id": func.coalesce(excluded.model_id, table.c.model_id),
             "clear_since": None,
-            "severity": higher,
         },
     ).returning(table.c.id, table.c.occurrences, table.c.severity)
     row = session.execute(upsert).one()
     opened = row.occurrences == 1
-    escalated = not opened and before is not None and _RANK[row.severity] > _RANK.get(before, 0)
+    # A repeat keeps the stored severity in the upsert (its RETURNING shows the old one);
+    # raising it is a second, conditional UPDATE while this transaction holds the row (the
+    # upsert locked it), so of concurrent escalations exactly one reports and audits it.
+    escalated = False
+    if not opened and _RANK[severity] > _RANK[row.severity]:
+        changed = session.execute(
+            update(ModelAlert)
+            .where(ModelAlert.id == row.id, ModelAlert.severity == row.severity)
+            .values(severity=severity)
+        )
+        escalated = isinstance(changed, CursorResult) and changed.rowcount == 1
+    current = severity if escalated else row.severity
     if opened or escalated:
         audit(
             session,
@@ -153,7 +156,7 @@ def raise_condition(
             actor=actor,
             at=now,
             reason=message,
-            details={"severity": row.severity, "alert_type": alert_type},
+            details={"severity": current, "alert_type": alert_type},
         )
     session.expire_all()
     return Raised(row.id, opened, row.occurrences, escalated)
