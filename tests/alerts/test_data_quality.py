@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from enms.alerts.data_quality import data_quality_check
 from enms.alerts.models import ModelAlert
-from enms.alerts.quality_rules import LIVE_DAYS
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
@@ -241,7 +240,9 @@ def test_a_meter_silent_past_the_live_days_keeps_its_alert_as_it_is(
     (opened,) = alerts(session_factory)
     assert opened["severity"] == "critical"
 
-    report = check(session_factory, settings, T + timedelta(days=LIVE_DAYS, hours=1))
+    report = check(
+        session_factory, settings, T + timedelta(days=settings.data_quality.live_days, hours=1)
+    )
 
     assert report["not_live"] == 1
     assert alerts(session_factory) == [opened]

@@ -16,9 +16,9 @@ transaction and only when there is something to write:
   alert resolves after ``ENMS_ALERTS__CLEAR_HOURS`` of staying clear, by the maintenance
   task's rule ``condition_cleared``).
 
-Machines whose newest reading is older than ``LIVE_DAYS`` are historical (``not_live``): no
-alert opens and none is cleared. While a ``data_quality`` alert is unresolved the drift and
-degradation alerts of the machine are inhibited (:func:`enms.alerts.conditions.
+Machines whose newest reading is older than ``ENMS_DATA_QUALITY__LIVE_DAYS`` are historical
+(``not_live``): no alert opens and none is cleared. While a ``data_quality`` alert is
+unresolved the drift and degradation alerts of the machine are inhibited (:func:`enms.alerts.conditions.
 data_quality_open`). Settings: ``ENMS_DATA_QUALITY__STOPPED_HOURS``, ``__STALE_HOURS``,
 ``__GAP_SHARE``.
 """
@@ -37,7 +37,6 @@ from enms.alerts.conditions import data_quality_open, raise_condition, report_cl
 from enms.alerts.quality_rules import (
     CRITICAL_STOPPED_FACTOR,
     KINDS,
-    LIVE_DAYS,
     LOOKBACK,
     Verdict,
     evaluate,
@@ -188,6 +187,6 @@ def data_quality_check(
             "critical_stopped_hours": CRITICAL_STOPPED_FACTOR * settings.data_quality.stopped_hours,
             "stale_hours": settings.data_quality.stale_hours,
             "gap_share": settings.data_quality.gap_share,
-            "live_days": LIVE_DAYS,
+            "live_days": settings.data_quality.live_days,
         },
     }

@@ -21,9 +21,9 @@ between its readings. The rules:
     window, the expected count starts at its first reading.
 
 **Historical data is not a live meter.** A machine whose newest reading is older than
-``LIVE_DAYS`` days before ``now`` — a year of history imported at once (``enms demo
---no-replay``), a back-fill, a machine taken out of service — is reported as ``not_live``
-and no rule runs on it: no alert opens, and an alert opened while it was live is neither
+``ENMS_DATA_QUALITY__LIVE_DAYS`` days before ``now`` — a year of history imported at once
+(``enms demo --no-replay``), a back-fill, a machine taken out of service — is reported as
+``not_live`` and no rule runs on it: no alert opens, and an alert opened while it was live is neither
 raised nor cleared (it stays until readings arrive or someone resolves it). A machine with
 no readings at all is ``no_readings`` and checked neither.
 """
@@ -40,9 +40,6 @@ from typing import Any
 
 from enms.core.config import DataQualitySettings
 
-#: A machine whose newest reading is older than this many days is historical, not a live
-#: meter. TODO(settings): ``ENMS_DATA_QUALITY__LIVE_DAYS`` (default 7).
-LIVE_DAYS = 7
 #: meter_stopped is critical once the silence lasts this many times ``stopped_hours``.
 CRITICAL_STOPPED_FACTOR = 4
 #: The window of the gaps rule, up to the newest reading.
@@ -155,7 +152,7 @@ def evaluate(
         return Verdict("no_readings", None, None)
     newest = ts[-1]
     interval = infer_interval(ts)
-    if now - newest > timedelta(days=LIVE_DAYS):
+    if now - newest > timedelta(days=settings.live_days):
         return Verdict("not_live", newest, interval)
     found = [
         c

@@ -395,6 +395,12 @@ class DataQualitySettings(BaseModel):
         description="More than this share of expected readings missing in the last day is a "
         "gap condition.",
     )
+    live_days: float = Field(
+        7,
+        gt=0,
+        description="A machine whose newest reading is older than this many days is "
+        "historical (not_live): no data-quality alert opens or clears for it.",
+    )
 
 
 class KpiSettings(BaseModel):
@@ -402,6 +408,12 @@ class KpiSettings(BaseModel):
 
     recompute_days: int = Field(
         3, ge=1, description="kpi_calculate recomputes the last N complete local days."
+    )
+    max_backfill_days: int = Field(
+        400,
+        ge=1,
+        description="Earlier days without a KPI row (or computed against another baseline) "
+        "that one kpi_calculate run fills per machine; the next run goes on.",
     )
 
 

@@ -4,7 +4,7 @@ Which days: the last ``settings.kpi.recompute_days`` complete local days (late r
 corrections land there), plus every earlier complete day since the machine's first reading
 that has readings but no row yet — or a row computed against another baseline than today's
 baseline of record (a machine that got its first baseline, or whose baseline of record was
-deleted) — at most :data:`MAX_BACKFILL_DAYS` of those per run (the next run goes on). Every
+deleted) — at most ``ENMS_KPI__MAX_BACKFILL_DAYS`` of those per run (the next run goes on). Every
 write is an upsert on ``(machine_id, day)``, so a run repeated gives the same rows.
 
 The expectation comes from the **energy baseline of record** (ISO 50006: the EnB stays fixed
@@ -39,8 +39,6 @@ from enms.ml.base import EnergyModel, ModelError
 from enms.readings import service as readings
 from enms.registry import artifacts
 
-# TODO(integration): ENMS_KPI__MAX_BACKFILL_DAYS
-MAX_BACKFILL_DAYS = 400
 """Most earlier days (without a row, or against another baseline) one run fills per machine."""
 CHUNK_DAYS = 31
 """Days read, predicted and written together."""
@@ -136,7 +134,7 @@ def plan_days(
         end = day_bounds(candidates[-1], tz)[1]
         times = repository.reading_times(session, machine_id, start, end)
         with_data = set(local_days(pd.DatetimeIndex(pd.to_datetime(times, utc=True)), tz))
-        backfill = [d for d in candidates if d in with_data][:MAX_BACKFILL_DAYS]
+        backfill = [d for d in candidates if d in with_data][: settings.kpi.max_backfill_days]
     return Plan(
         machine_id=machine.id,
         machine=machine.name,
