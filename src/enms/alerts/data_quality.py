@@ -18,9 +18,9 @@ transaction and only when there is something to write:
 
 Machines whose newest reading is older than ``ENMS_DATA_QUALITY__LIVE_DAYS`` are historical
 (``not_live``): no alert opens and none is cleared. While a ``data_quality`` alert is
-unresolved the drift and degradation alerts of the machine are inhibited (:func:`enms.alerts.conditions.
-data_quality_open`). Settings: ``ENMS_DATA_QUALITY__STOPPED_HOURS``, ``__STALE_HOURS``,
-``__GAP_SHARE``.
+unresolved the drift and degradation alerts of the machine are inhibited
+(:func:`enms.alerts.conditions.data_quality_open`). Settings:
+``ENMS_DATA_QUALITY__STOPPED_HOURS``, ``__STALE_HOURS``, ``__GAP_SHARE``, ``__LIVE_DAYS``.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ between its readings. The rules:
 **Historical data is not a live meter.** A machine whose newest reading is older than
 ``ENMS_DATA_QUALITY__LIVE_DAYS`` days before ``now`` — a year of history imported at once
 (``enms demo --no-replay``), a back-fill, a machine taken out of service — is reported as
-``not_live`` and no rule runs on it: no alert opens, and an alert opened while it was live is neither
-raised nor cleared (it stays until readings arrive or someone resolves it). A machine with
+``not_live`` and no rule runs on it: no alert opens, and an alert opened while it was live is
+neither raised nor cleared (it stays until readings arrive or someone resolves it). A machine with
 no readings at all is ``no_readings`` and checked neither.
 """
 
