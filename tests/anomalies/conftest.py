@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
-from tests.factories import train_version
 
 from enms.core.clock import FrozenClock
 from enms.core.config import AlertSettings, Settings
@@ -15,6 +14,7 @@ from enms.demo.generator import generate_plant
 from enms.readings import parsing
 from enms.readings import service as readings
 from enms.readings.schemas import MachineCreate
+from tests.factories import train_version
 
 TRAIN_UNTIL = "2025-02-05"
 #: The readings imported first end just after the cluster; quiet days follow in a second import.
