@@ -14,6 +14,7 @@ from enms.core.clock import FrozenClock
 from enms.core.config import AlertSettings, Settings
 from enms.core.db import SessionFactory, session_scope
 from tests.anomalies.conftest import Plant
+from tests.factories import make_machine
 
 
 def test_anomalies_in_a_window_newest_first(
@@ -73,8 +74,13 @@ def test_anomalies_in_a_window_newest_first(
     assert min(listed) >= only_to["from"]
 
 
-def test_unknown_machine_and_bad_parameters(client: TestClient, plant: Plant) -> None:
-    url = f"/api/v1/machines/{plant.machine_id}/anomalies"
+def test_unknown_machine_and_bad_parameters(
+    session_factory: SessionFactory, clock: FrozenClock, client: TestClient
+) -> None:
+    with session_scope(session_factory, write=True) as session:
+        machine_id = make_machine(session, clock).id
+    url = f"/api/v1/machines/{machine_id}/anomalies"
+    assert client.get(url).json()["count"] == 0
     missing = client.get("/api/v1/machines/999/anomalies")
     assert missing.status_code == 404
     assert "no machine with id 999" in missing.json()["error"]["message"]
