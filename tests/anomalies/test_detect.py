@@ -54,6 +54,7 @@ def test_injected_anomalies_are_stored_with_reason_and_a_cluster_opens_one_alert
     result = anomaly_detect(factory=session_factory, settings=config, clock=clock)
     # Scored by the job itself (no score_predictions run): 2025-02-05 00:00 to 02-16 08:00.
     assert (result["machines"], result["scored_points"], result["errors"]) == (1, 273, [])
+    assert result["missing_drivers"] == 0
     events = _events(session_factory)
     stamps = pd.DatetimeIndex([e.ts for e in events])
     injected = plant.up.append(plant.down)
@@ -97,6 +98,8 @@ def test_injected_anomalies_are_stored_with_reason_and_a_cluster_opens_one_alert
     assert alert.details["event_ids"] == cluster_ids
     assert alert.details["first_ts"] == "2025-02-16T03:00:00+00:00"
     assert alert.details["last_ts"] == "2025-02-16T07:00:00+00:00"
+    assert (alert.details["cluster_count"], alert.details["cluster_hours"]) == (4, 6)
+    assert alert.details["rule"].startswith("at least 4 anomalous readings within 6 h")
     assert alert.clear_since is None  # the newest six hours still hold the cluster
     assert result["alerts_opened"] == [
         {"alert_id": alert.id, "machine_id": plant.machine_id, "severity": "warning", "count": 5,

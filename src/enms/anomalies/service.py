@@ -74,6 +74,7 @@ def detect_all(*, factory: SessionFactory, settings: Settings, clock: Clock) -> 
     return {
         "machines": len(targets),
         "scored_points": sum(r.get("scored_points", 0) for r in results),
+        "missing_drivers": sum(r.get("missing_drivers", 0) for r in results),
         "new_events": sum(r.get("new_events", 0) for r in results),
         "alerts_opened": [r["alert"] for r in results if r.get("alert", {}).get("opened")][
             :MAX_LISTED
@@ -91,7 +92,7 @@ def detect_version(
     *, factory: SessionFactory, settings: Settings, clock: Clock, version_id: int
 ) -> dict[str, Any]:
     """Score, store flagged readings and check the cluster rule for one champion detector."""
-    scored, errors = _catch_up(
+    scored, missing, errors = _catch_up(
         factory=factory, settings=settings, clock=clock, version_id=version_id
     )
     with session_scope(factory) as session:
@@ -103,6 +104,7 @@ def detect_version(
         "machine_id": found.machine_id,
         "version": found.version,
         "scored_points": scored,
+        "missing_drivers": missing,
     }
     threshold = found.threshold
     if threshold is None and found.points:
@@ -128,10 +130,10 @@ def detect_version(
 
 def _catch_up(
     *, factory: SessionFactory, settings: Settings, clock: Clock, version_id: int
-) -> tuple[int, list[str]]:
-    """Score the version's new readings (several runs when far behind); points written and
-    the errors met."""
-    written, errors = 0, []
+) -> tuple[int, int, list[str]]:
+    """Score the version's new readings (several runs when far behind); points written,
+    readings left unscored for missing drivers, and the errors met."""
+    written, missing, errors = 0, 0, []
     for _ in range(MAX_SCORING_RUNS):
         run = predictions.score_version(
             factory=factory, settings=settings, clock=clock, version_id=version_id, alias="champion"
@@ -141,7 +143,8 @@ def _catch_up(
         if "skipped" in run or "error" in run:
             break
         written += int(run.get("points_written", 0))
-    return written, errors
+        missing += int(run.get("counts", {}).get("missing_drivers", 0))
+    return written, missing, errors
 
 
 def _inspect(session: Session, version_id: int) -> Inspection | None:
@@ -205,7 +208,9 @@ def _store(
             events, {ts for ts, _ in new}, settings.alerts.anomaly_cluster_hours
         )
         if cluster is not None and cluster.count >= count:
-            outcome["alert"] = _raise(session, found=found, cluster=cluster, count=count, now=now)
+            outcome["alert"] = _raise(
+                session, found=found, cluster=cluster, settings=settings, now=now
+            )
     newest = repository.newest_point(session, found.version_id)
     if newest is not None:
         recent = repository.machine_events(
@@ -225,8 +230,14 @@ def _store(
 
 
 def _raise(
-    session: Session, *, found: Inspection, cluster: detect.Cluster, count: int, now: datetime
+    session: Session,
+    *,
+    found: Inspection,
+    cluster: detect.Cluster,
+    settings: Settings,
+    now: datetime,
 ) -> dict[str, Any]:
+    count, hours = settings.alerts.anomaly_cluster_count, settings.alerts.anomaly_cluster_hours
     severity = "critical" if cluster.count >= 2 * count else "warning"
     first, last = cluster.events[0][0], cluster.events[-1][0]
     raised = conditions.raise_condition(
@@ -241,7 +252,10 @@ def _raise(
             "first_ts": first.isoformat(),
             "last_ts": last.isoformat(),
             "event_ids": [i for _, i in cluster.events][:MAX_EVENT_IDS],
+            "rule": f"at least {count} anomalous readings within {hours:g} h; critical at "
+            f"{2 * count} (ENMS_ALERTS__ANOMALY_CLUSTER_COUNT, _HOURS)",
             "cluster_count": count,
+            "cluster_hours": hours,
             "model_version": found.version,
         },
         now=now,
