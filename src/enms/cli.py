@@ -9,6 +9,7 @@ import click
 
 from enms import __version__
 from enms.alerts.commands import alerts_group
+from enms.anomalies.commands import anomalies
 from enms.api.commands import serve
 from enms.core.cli_context import AppContext
 from enms.core.commands import db_group
@@ -60,6 +61,7 @@ for command in (
     jobs_group,
     models_group,
     alerts_group,
+    anomalies,
     kpis,
     worker,
 ):
