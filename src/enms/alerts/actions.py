@@ -8,13 +8,16 @@ job ran, and by the recovery pass for the jobs it failed).
 The retrain policy, in order: ``ENMS_ALERTS__AUTO_RETRAIN[model_type]`` must allow it; an
 alert whose retrain job is pending, running or completed is left alone (a failed one may be
 retried); no retrain within ``ENMS_ALERTS__RETRAIN_COOLDOWN_HOURS`` of the last ``drift`` /
-``degradation`` job of the same (machine, model type); with a change point the window starts
-there once ``ENMS_ALERTS__RETRAIN_MIN_DAYS_AFTER_CHANGE`` days of readings follow it (until
-then the alert records that it waits, and a later raise tries again); without one the
-training default window. The job goes through :func:`enms.training.service.trigger` (dedupe
-applies: a job already in progress is recorded as the alert's job). Every decision is one
-sentence in ``auto_action_result`` and, when it changes, an audit row
-(``auto_retrain_enqueued`` / ``auto_retrain_skipped``). Each call is one short write unit of
+``degradation`` job of the same (machine, model type) — the alert follows that job instead
+while it is still to run or its version is still the challenger; with a change point the
+window starts there once ``ENMS_ALERTS__RETRAIN_MIN_DAYS_AFTER_CHANGE`` days of readings
+follow it (until then the alert records that it waits, and a later raise tries again);
+without one the training default window; the window ends now. The job goes through
+:func:`enms.training.service.trigger` (dedupe applies: a job already in progress is recorded
+as the alert's job; a window the service refuses, e.g. too short for the model type, is
+recorded and retried on the next raise). Every decision is one sentence in
+``auto_action_result`` and, when its kind changes, an audit row (``auto_retrain_enqueued``
+/ ``auto_retrain_skipped``). Each call is one short write unit of
 work of its own, after the check that raised the alert.
 """
 
@@ -36,6 +39,9 @@ from enms.core.errors import DomainError
 from enms.core.timewindow import Window
 from enms.predictions.repository import newest_reading
 from enms.readings.models import Machine
+from enms.registry import repository as registry_repository
+from enms.registry.models import ModelVersion
+from enms.registry.service import CHALLENGER
 from enms.training import service as training
 from enms.training.models import TrainingJob
 
@@ -61,16 +67,15 @@ def _record(
     details: dict[str, Any] | None = None,
     audit_always: bool = False,
 ) -> None:
-    """Write the decision on the alert; audit it when it differs from the last one."""
-    changed = alert.auto_action_result != result
-    waiting_again = result.startswith("waiting") and (alert.auto_action_result or "").startswith(
-        "waiting"
-    )
+    """Write the decision on the alert; audit it when its kind (the words before the first
+    colon: "waiting", "skipped", …) differs from the last one's, so a daily repeat of the same
+    decision with newer figures is not an audit row each day."""
+    before = (alert.auto_action_result or "").split(":", 1)[0]
     alert.auto_action = RETRAIN
     alert.auto_action_result = result
     if job_id is not None:
         alert.action_job_id = job_id
-    if audit_always or (changed and not waiting_again):
+    if audit_always or before != result.split(":", 1)[0]:
         audit(
             session,
             alert=alert,
@@ -94,6 +99,20 @@ def _last_auto_job(session: Session, machine_id: int, model_type: str) -> Traini
         .order_by(TrainingJob.created_at.desc(), TrainingJob.id.desc())
         .limit(1)
     ).first()
+
+
+def _still_useful(session: Session, job: TrainingJob) -> bool:
+    """A retrain this alert can follow: still to run, or completed with a version that is
+    still the challenger (not yet promoted or replaced)."""
+    if job.training_status in ("pending", "running"):
+        return True
+    if job.training_status != "completed" or job.model_version is None:
+        return False
+    pointer = registry_repository.alias(session, job.machine_id, job.model_type, CHALLENGER)
+    if pointer is None:
+        return False
+    row = session.get(ModelVersion, pointer.model_version_id)
+    return row is not None and row.version == job.model_version
 
 
 def on_raised(
@@ -158,7 +177,23 @@ def _decide(
     policy = settings.alerts
     last = _last_auto_job(session, machine_id, model_type)
     cooldown = timedelta(hours=policy.retrain_cooldown_hours)
-    if last is not None and last.id != alert.action_job_id and now - last.created_at < cooldown:
+    if last is not None and now - last.created_at < cooldown:
+        if _still_useful(session, last):
+            result = (
+                f"covered by job {last.id}: a retrain of {model_type} enqueued at "
+                f"{_fmt(last.created_at)} ({last.training_status}; the cool-down "
+                f"allows no other before {_fmt(last.created_at + cooldown)})"
+            )
+            _record(
+                session,
+                alert,
+                result=result,
+                rule="auto_retrain_enqueued",
+                now=now,
+                job_id=last.id,
+                details={"job_id": last.id, "covered_by_earlier_job": True},
+            )
+            return result, last.id
         result = (
             f"skipped: cool-down, job {last.id} was enqueued at {_fmt(last.created_at)}; "
             f"no automatic retrain before {_fmt(last.created_at + cooldown)}"

@@ -32,8 +32,10 @@ from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.predictions import repository as log
+from enms.registry import repository as registry_repository
 from enms.registry import service as registry
 from enms.registry.models import AuditLog
+from enms.registry.service import CHALLENGER
 from enms.training.models import TrainingJob
 
 # TODO(settings): ENMS_ALERTS__PROMOTE_AFTER_DAYS, _PROMOTE_MIN_GAIN (issue 11 replaces the rule)
@@ -74,8 +76,13 @@ def _declined_recently(session: Session, alert_id: int, now: datetime) -> bool:
     return bool(now - at < RETRY_AFTER)
 
 
-def _candidates(session: Session, now: datetime) -> tuple[list[_Candidate], list[dict[str, Any]]]:
+def _candidates(
+    session: Session, now: datetime
+) -> tuple[list[_Candidate], list[dict[str, Any]], list[tuple[int, int]]]:
+    """Alerts to decide, alerts waiting (and until when), and alerts whose retrained version
+    is the champion already (promoted for another alert, or by a person)."""
     waiting: list[dict[str, Any]] = []
+    settled: list[tuple[int, int]] = []
     out: list[_Candidate] = []
     alerts = session.scalars(
         select(ModelAlert)
@@ -105,8 +112,16 @@ def _candidates(session: Session, now: datetime) -> tuple[list[_Candidate], list
         champion = registry.champion(
             session=session, machine_id=alert.machine_id, model_type=alert.model_type
         )
-        if champion is None or champion.id == new.id or new.training_end is None:
+        if champion is not None and champion.id == new.id:
+            settled.append((alert.id, new.version))
             continue
+        challenger = registry_repository.alias(
+            session, alert.machine_id, alert.model_type, CHALLENGER
+        )
+        if champion is None or new.training_end is None:
+            continue
+        if challenger is None or challenger.model_version_id != new.id:
+            continue  # replaced as the challenger: no longer shadow-scored
         if _declined_recently(session, alert.id, now):
             continue
         due = new.training_end + timedelta(days=PROMOTE_AFTER_DAYS)
@@ -125,7 +140,18 @@ def _candidates(session: Session, now: datetime) -> tuple[list[_Candidate], list
                 new.training_end,
             )
         )
-    return out, waiting
+    return out, waiting, settled
+
+
+def _settle(factory: SessionFactory, settled: list[tuple[int, int]]) -> None:
+    with session_scope(factory, write=True) as session:
+        for alert_id, version in settled:
+            alert = session.get(ModelAlert, alert_id)
+            if alert is not None:
+                alert.auto_action_result = (
+                    f"promoted v{version}: the retrained version is the champion"
+                    + (f" ({alert.auto_action_result})" if alert.auto_action_result else "")
+                )[:2000]
 
 
 def _scored(points: pd.DataFrame, model_type: str) -> pd.Series:
@@ -167,7 +193,9 @@ def promote_retrained(
     """One pass over the alerts with a completed automatic retrain; see the module doc."""
     now = clock.now()
     with session_scope(factory) as session:
-        candidates, waiting = _candidates(session, now)
+        candidates, waiting, settled = _candidates(session, now)
+    if settled:
+        _settle(factory, settled)
     decided: list[dict[str, Any]] = []
     for c in candidates:
         with session_scope(factory) as session:
@@ -181,7 +209,11 @@ def promote_retrained(
             continue
         mae_new, mae_old, n = compare(ours, theirs, c.model_type)
         decided.append(_decide(factory, clock, c, mae_new, mae_old, n))
-    return {"decided": decided[:MAX_LISTED], "waiting": waiting[:MAX_LISTED]}
+    return {
+        "decided": decided[:MAX_LISTED],
+        "waiting": waiting[:MAX_LISTED],
+        "settled": [alert_id for alert_id, _v in settled][:MAX_LISTED],
+    }
 
 
 def _decide(

@@ -15,9 +15,10 @@ raise or clear is one short write unit of work:
   (the entry says ``"inhibited": "data_quality alert N"``).
 
 After a raise :func:`enms.alerts.actions.on_raised` decides the automatic retrain. Its window
-starts at the check's change point; an energy-grade degradation without a concept-drift
-change point gets one estimated here (:func:`energy_change_point`, the least-squares single
-mean shift of the daily relative excess energy since the version's training end).
+starts at the change point: a drift alert's is the concept-drift change point; a degradation
+alert's is estimated here (:func:`energy_change_point`, the least-squares single mean shift
+of the daily relative excess energy since the version's training end), falling back to the
+concept-drift one.
 """
 
 from __future__ import annotations
@@ -164,13 +165,15 @@ def produce(
         message = _drift_message(name, check, timezone)
         raises.append(("drift", severity, message, details, check.change_point))
     if degraded:
-        change, source = check.change_point, "concept drift"
+        # The excess energy dates a degradation better than the residual detectors' alarm
+        # (which judges readings inside the training support only); theirs is the fallback.
+        with session_scope(factory) as session:
+            points = log.points_frame(
+                session, model_id=check.model_id, start=check.current_start, end=now
+            )
+        change, source = energy_change_point(points, timezone), "energy residuals"
         if change is None:
-            with session_scope(factory) as session:
-                points = log.points_frame(
-                    session, model_id=check.model_id, start=check.current_start, end=now
-                )
-            change, source = energy_change_point(points, timezone), "energy residuals"
+            change, source = check.change_point, "concept drift"
         limit = settings.alerts.critical_degradation_ratio.get(model_type, 2.0)
         severity = "critical" if ratio >= limit else "warning"
         details = {
