@@ -34,8 +34,9 @@ def alerts_now(session: Session, now: datetime) -> str:
     if not rows and not jobs:
         return ""
     resolved = sum(1 for r in rows if r.state == "resolved")
-    still = sorted({f"{r.name} {r.alert_type}" for r in rows if r.state != "resolved"})
-    shown = f" ({', '.join(still)})" if still else ""
+    still = [r for r in rows if r.state != "resolved"]
+    kinds = sorted({f"{r.name} {r.alert_type}" for r in still})
+    shown = f" ({', '.join(kinds[:6])}{', …' if len(kinds) > 6 else ''})" if kinds else ""
     completed = sum(1 for (status,) in jobs if status == "completed")
     return (
         f"; alerts: {len(rows)} opened, {resolved} resolved, {len(still)} open{shown}; "
