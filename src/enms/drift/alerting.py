@@ -10,7 +10,8 @@ raise or clear is one short write unit of work:
 * ``degradation``: raised when the energy-grade (|NMBE| above ``ENMS_DRIFT__NMBE_ABS_MAX``) or
   the performance verdict says degraded (critical when the worst metric is past its
   held-out value by ``ENMS_ALERTS__CRITICAL_DEGRADATION_RATIO`` times the allowed margin);
-  clear when every decided verdict says not degraded.
+  clear when every decided verdict says not degraded. Judged only once the check's window
+  spans ``ENMS_DRIFT__CURRENT_DAYS`` days (a version's first days are too few to act on).
 * inhibition: while the machine has an unresolved ``data_quality`` alert, neither is raised
   (the entry says ``"inhibited": "data_quality alert N"``).
 
@@ -24,7 +25,7 @@ concept-drift one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -149,6 +150,9 @@ def produce(
         )
         inhibited = blocker.id if blocker is not None else None
     degraded, ratio, why = _degradation(check, settings)
+    span = check.current_end - check.current_start
+    if span < timedelta(days=settings.drift.current_days):
+        degraded = None  # too few days served to act on a degradation verdict
     raises: list[tuple[str, str, str, dict[str, Any], datetime | None]] = []
     if check.drift_detected is not None and check.drift_detected:
         limit = settings.alerts.critical_drift_score.get(model_type, 0.8)
