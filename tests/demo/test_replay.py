@@ -21,12 +21,13 @@ from enms.demo import service
 from enms.demo.generator import generate_plant
 from enms.demo.replay import Replay, ReplayClock
 from enms.demo.training import ProgressReporter, round_running, trigger_all
+from enms.jobs.tasks import MONITORING_JOBS
 from enms.readings.models import EnergyReading, Machine
 from enms.training import service as training
 
 SEED, DAYS, FREQ = 3, 70, "h"
 FIRST_DAY = datetime(2025, 3, 3, tzinfo=UTC)  # the first UTC midnight 61 days in
-TASKS = ["score_predictions", "performance_evaluation", "drift_checks"]
+TASKS = list(MONITORING_JOBS)
 
 
 @pytest.fixture
@@ -97,7 +98,7 @@ def test_each_step_imports_one_day_then_runs_the_tasks_in_order_at_its_end(
         assert replay.step(day) == per_day * 24  # every machine's 24 hours, all new
         stored = _stored(session_factory)
         assert {last for _n, last in stored.values()} == {FIRST_DAY + timedelta(days=k, hours=-1)}
-        assert [(r.day, r.task, r.at) for r in replay.ran[-3:]] == [
+        assert [(r.day, r.task, r.at) for r in replay.ran[-len(TASKS) :]] == [
             (day.date(), name, day + timedelta(days=1)) for name in TASKS
         ]
     before = _stored(session_factory)
@@ -183,13 +184,13 @@ def test_the_replay_waits_for_the_training_round_and_stops_on_request(
     assert reporter.finished.wait(10)
     assert not round_running(session_factory)
     deadline = time.monotonic() + 30
-    while len(replay.ran) < 3 and time.monotonic() < deadline:
+    while len(replay.ran) < len(TASKS) and time.monotonic() < deadline:
         time.sleep(0.02)  # polling for the background thread's first day
     assert [r.task for r in replay.ran] == TASKS
     started = time.monotonic()
     replay.stop()  # while it paces the 600 s day: stops at once
     assert time.monotonic() - started < 5
-    assert [r.day for r in replay.ran] == [FIRST_DAY.date()] * 3
+    assert [r.day for r in replay.ran] == [FIRST_DAY.date()] * len(TASKS)
     assert {last for _n, last in _stored(session_factory).values()} == {
         FIRST_DAY + timedelta(hours=23)
     }

@@ -1,4 +1,5 @@
-"""The periodic ``alert_maintenance`` job: auto-resolve, then send due notifications."""
+"""The periodic ``alert_maintenance`` job: auto-resolve, promote automatically retrained
+challengers that proved better (:mod:`enms.alerts.promotion`), then send due notifications."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from enms.alerts.maintenance import auto_resolve
 from enms.alerts.notify.dispatch import dispatch
+from enms.alerts.promotion import promote_retrained
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory
@@ -16,5 +18,6 @@ def alert_maintenance(
 ) -> dict[str, Any]:
     """One pass: resolve alerts clear for long enough, then notify what is due."""
     resolved = auto_resolve(factory=factory, settings=settings, clock=clock)
+    promoted = promote_retrained(factory=factory, settings=settings, clock=clock)
     sent = dispatch(factory=factory, settings=settings, clock=clock)
-    return {"auto_resolve": resolved, "notifications": sent}
+    return {"auto_resolve": resolved, "auto_promotion": promoted, "notifications": sent}

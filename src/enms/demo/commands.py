@@ -141,6 +141,7 @@ def demo(
     if cutoff is None:  # nothing to replay: the whole plant is in the database
         run_server(app, host, port)
         return
+    from enms.bootstrap import runtime_for
     from enms.demo.replay import Replay, server_answers
     from enms.demo.training import HINT_WINDOW
 
@@ -149,6 +150,8 @@ def demo(
         settings=app.settings,
         report=progress,
         hint=(cutoff + HINT_WINDOW, _evaluate_hint(enms, cutoff)),
+        # automatic retrains go to the server's consumers
+        enqueue=runtime_for(app).enqueue_training,
     )
     progress(
         "the replay of the rest of the year starts once the server answers and the first "
@@ -189,7 +192,14 @@ def _resume(
         run_server(app, host, port)
         return
     factory = app.session_factory
-    runner = Replay.from_database(factory=factory, settings=app.settings, report=progress)
+    from enms.bootstrap import runtime_for
+
+    runner = Replay.from_database(
+        factory=factory,
+        settings=app.settings,
+        report=progress,
+        enqueue=runtime_for(app).enqueue_training,
+    )
     # An interrupted first round is recovered and finished by the server's consumers first.
     runner.start(ready=lambda: server_answers(host, port) and not round_running(factory))
     try:

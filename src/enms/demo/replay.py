@@ -27,14 +27,13 @@ from typing import Any, Protocol
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.meta import InstanceInfo
 from enms.demo.service import import_frame
-from enms.evaluation.models import PerformanceMetric
+from enms.demo.status import alerts_now, drift_now
 from enms.predictions.models import PredictionPoint
 from enms.readings import service as readings
 from enms.readings.models import Machine
@@ -51,17 +50,24 @@ class Task(Protocol):
     ) -> dict[str, Any]: ...
 
 
-def monitoring_tasks() -> list[tuple[str, Task]]:
-    """The three periodic tasks the replay runs after each day, in the contract's order."""
-    from enms.drift import tasks as drift
-    from enms.evaluation import periodic
-    from enms.predictions import tasks as predictions
+def monitoring_tasks(enqueue: Callable[[int], None] | None = None) -> list[tuple[str, Task]]:
+    """The periodic monitoring and alert jobs the replay runs after each day, in the order of
+    :func:`enms.jobs.tasks.monitoring_bodies` (the same bodies the scheduler runs); the drift
+    check's raised alerts enqueue their automatic retrains with ``enqueue``."""
+    from enms.jobs.tasks import MONITORING_JOBS, monitoring_bodies
 
-    return [
-        ("score_predictions", predictions.score_predictions),
-        ("performance_evaluation", periodic.performance_evaluation),
-        ("drift_checks", drift.drift_checks),
-    ]
+    def body(name: str) -> Task:
+        def run(
+            *, factory: SessionFactory, settings: Settings, clock: FrozenClock
+        ) -> dict[str, Any]:
+            bodies = monitoring_bodies(
+                factory=factory, settings=settings, clock=clock, enqueue=enqueue
+            )
+            return bodies[name]()
+
+        return run
+
+    return [(name, body(name)) for name in MONITORING_JOBS]
 
 
 class ReplayClock(FrozenClock):
@@ -108,12 +114,13 @@ class Replay:
         tasks: Sequence[tuple[str, Task]] | None = None,
         every_days: int = 7,
         hint: tuple[datetime, str] | None = None,
+        enqueue: Callable[[int], None] | None = None,
     ) -> None:
         self._factory = factory
         self._settings = settings
         self._pending = pending
         self._report = report
-        self._tasks = list(monitoring_tasks() if tasks is None else tasks)
+        self._tasks = list(monitoring_tasks(enqueue) if tasks is None else tasks)
         self._every = every_days
         self._hint = hint  # (once the replay has reached this time, print this line)
         self._failed: set[str] = set()
@@ -228,8 +235,8 @@ class Replay:
             return
         self._report(
             f"replay: {days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d} ({len(days)} days) at "
-            f"{pace:g} s per day; scoring, periodic evaluation and drift checks run after "
-            "each day"
+            f"{pace:g} s per day; the monitoring and alert jobs run after each day "
+            f"({', '.join(name for name, _task in self._tasks)})"
         )
         for i, day in enumerate(days):
             if self._stop.is_set():
@@ -265,10 +272,11 @@ class Replay:
         with session_scope(self._factory) as session:
             machines = session.scalar(select(func.count()).select_from(Machine)) or 0
             logged = session.scalar(select(func.count()).select_from(PredictionPoint)) or 0
-            drift = _drift_now(session, self.clock.now())
+            drift = drift_now(session, self.clock.now())
+            alerts = alerts_now(session, self.clock.now())
         return (
             f"replayed to {day:%Y-%m-%d}: {machines} machines, {logged:,} predictions logged, "
-            f"{drift}"
+            f"{drift}{alerts}"
         )
 
     def start(self, ready: Callable[[], bool] | None = None) -> None:
@@ -283,87 +291,6 @@ class Replay:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
-
-
-def _drift_now(session: Session, now: datetime) -> str:
-    """``drift on: M (since D), …`` from each (machine, model type)'s newest drift check up
-    to the replay's ``now`` (the server's own wall-clock runs may have written later ones)."""
-    checks = (PerformanceMetric.source == "drift_check") & (PerformanceMetric.evaluation_end <= now)
-    newest = (
-        select(
-            PerformanceMetric.machine_id,
-            PerformanceMetric.model_type,
-            func.max(PerformanceMetric.evaluation_end).label("end"),
-        )
-        .where(checks)
-        .group_by(PerformanceMetric.machine_id, PerformanceMetric.model_type)
-        .subquery()
-    )
-    latest = session.execute(
-        select(
-            Machine.name,
-            PerformanceMetric.model_type,
-            PerformanceMetric.drift_detected,
-            PerformanceMetric.drift_details,
-            PerformanceMetric.evaluation_end,
-        )
-        .join(Machine, Machine.id == PerformanceMetric.machine_id)
-        .join(
-            newest,
-            (newest.c.machine_id == PerformanceMetric.machine_id)
-            & (newest.c.model_type == PerformanceMetric.model_type)
-            & (newest.c.end == PerformanceMetric.evaluation_end),
-        )
-        .where(checks)
-    ).all()
-    if not latest:
-        return "no drift check has run yet"
-    since: dict[str, datetime] = {}
-    for name, _kind, detected, details, end in latest:
-        if detected:
-            at = _change_point(details) or end
-            since[name] = min(since.get(name, at), at)
-    flagged = ", ".join(f"{name} (since {at:%Y-%m-%d})" for name, at in sorted(since.items()))
-    text = f"drift on: {flagged}" if since else "no drift flagged"
-    excess = sorted(
-        f"{name} {pct:+.0f} %"
-        for name, kind, _detected, details, _end in latest
-        if kind == "baseline" and (pct := _energy_excess(details)) is not None
-    )
-    return text + (f"; energy off its baseline: {', '.join(excess)}" if excess else "")
-
-
-def _energy_excess(details: Any) -> float | None:
-    """The energy-grade degradation's percent when the check found it degraded, else None."""
-    try:
-        energy = details["degradation"]["energy"]
-    except (KeyError, TypeError):
-        return None
-    pct = energy.get("since_pct") if isinstance(energy, dict) else None
-    return float(pct) if energy.get("degraded") and isinstance(pct, int | float) else None
-
-
-def _change_point(details: Any) -> datetime | None:
-    """The earliest ``change_point`` timestamp anywhere in a drift check's details."""
-    found: list[datetime] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "change_point" and isinstance(value, str):
-                    try:
-                        at = datetime.fromisoformat(value)
-                    except ValueError:
-                        continue
-                    found.append(at if at.tzinfo else at.replace(tzinfo=UTC))
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(details)
-    return min(found) if found else None
 
 
 def server_answers(host: str, port: int) -> bool:

@@ -6,12 +6,15 @@ everything the version has served since it was trained (bounded), so the residua
 detectors run sequentially over it and a change stays flagged once it happened. Versions
 with nothing logged in that window yet (the scoring task has not reached them) are skipped
 and counted. Each check runs in its own short transactions (:func:`enms.drift.service.
-check_drift`); one that fails is reported and the others go on.
+check_drift`); one that fails is reported and the others go on. After each check of a
+champion its ``drift`` / ``degradation`` alerts are raised or reported clear
+(:func:`enms.drift.alerting.produce`, which may enqueue an automatic retrain).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +27,7 @@ from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
-from enms.drift import service
+from enms.drift import alerting, service
 from enms.predictions.models import PredictionPoint
 from enms.readings import service as readings
 from enms.registry import repository as registry_repository
@@ -85,8 +88,16 @@ def _targets(session: Session, *, now: datetime, days: int) -> list[_Target]:
     return out
 
 
-def drift_checks(*, factory: SessionFactory, settings: Settings, clock: Clock) -> dict[str, Any]:
-    """Run and record the drift check of every champion and challenger; return the counts."""
+def drift_checks(
+    *,
+    factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    enqueue: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Run and record the drift check of every champion and challenger; raise or clear the
+    champions' alerts after each (:mod:`enms.drift.alerting`; ``enqueue`` lets a raised alert
+    enqueue its automatic retrain); return the counts."""
     now = clock.now()
     with session_scope(factory) as session:
         targets = _targets(session, now=now, days=settings.drift.periodic_days)
@@ -117,19 +128,36 @@ def drift_checks(*, factory: SessionFactory, settings: Settings, clock: Clock) -
             log.exception("drift check of %s failed", label)
             failures.append({**label, "error": f"{type(exc).__name__}: {exc}"})
             continue
-        checks.append(
-            {
-                **label,
-                "id": result.id,
-                "drift_detected": result.drift_detected,
-                "drift_score": result.drift_score,
-                "change_point": result.change_point.isoformat() if result.change_point else None,
-            }
-        )
+        entry: dict[str, Any] = {
+            **label,
+            "id": result.id,
+            "drift_detected": result.drift_detected,
+            "drift_score": result.drift_score,
+            "change_point": result.change_point.isoformat() if result.change_point else None,
+        }
+        if target.alias == CHAMPION:
+            try:
+                entry.update(
+                    alerting.produce(
+                        factory=factory,
+                        settings=settings,
+                        clock=clock,
+                        check=result,
+                        enqueue=enqueue,
+                    )
+                )
+            except Exception as exc:  # the check is recorded; its alert is reported missing
+                log.exception("alerts of the drift check of %s failed", label)
+                entry["alert_error"] = f"{type(exc).__name__}: {exc}"
+        checks.append(entry)
     return {
         "versions": len(targets),
         "checked": len(checks),
         "drift_detected": sum(1 for c in checks if c["drift_detected"]),
+        "inhibited": sum(1 for c in checks if "inhibited" in c),
+        "alerts_opened": sum(
+            1 for c in checks for k in ("drift", "degradation") if c.get(k, {}).get("opened")
+        ),
         "skipped_nothing_logged": skipped,
         "failed": len(failures),
         "checks": checks,

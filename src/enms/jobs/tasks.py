@@ -8,6 +8,7 @@ processes agree on them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 from huey import Huey
 from huey.api import TaskWrapper
 
+from enms.alerts import actions as alert_actions
 from enms.alerts import data_quality as data_quality_tasks
 from enms.alerts import tasks as alert_tasks
 from enms.anomalies import tasks as anomaly_tasks
@@ -30,7 +32,19 @@ from enms.training import tasks as training_tasks
 from enms.training.models import TrainingJob
 from enms.training.runner import RunContext
 
+log = logging.getLogger(__name__)
 TRAIN = "enms.train"
+#: The monitoring and alert jobs in the order one day runs them (data quality before the
+#: drift check, so a meter problem inhibits that day's drift alerts).
+MONITORING_JOBS = (
+    "score_predictions",
+    "performance_evaluation",
+    "data_quality_check",
+    "drift_check",
+    "anomaly_detect",
+    "kpi_calculate",
+    "alert_maintenance",
+)
 RUN_PERIODIC = "enms.run_periodic"
 
 
@@ -60,14 +74,59 @@ def lost_pending(host: Host) -> Callable[[list[TrainingJob]], list[int]]:
 
 
 def cleanup(host: Host) -> dict[str, Any]:
-    """One recovery pass (the periodic ``training_cleanup`` and every watchdog sweep)."""
-    return training_tasks.training_cleanup(
+    """One recovery pass (the periodic ``training_cleanup`` and every watchdog sweep); the
+    jobs it failed or timed out (a lost worker) raise their ``training_failed`` alerts."""
+    done = training_tasks.training_cleanup(
         factory=host.factory,
         settings=host.settings,
         clock=host.clock,
         enqueue=host.enqueue_training,
         lost_pending=lost_pending(host),
     )
+    ended = [*done.get("failed", []), *done.get("timed_out", [])]
+    if ended:
+        done["alerts"] = [job_alert(host.factory, host.clock, job_id) for job_id in ended]
+    return done
+
+
+def job_alert(factory: SessionFactory, clock: Clock, job_id: int) -> dict[str, Any]:
+    """Raise ``training_failed`` for a job that ended failed / timed out (clear it for a
+    completed one); a failure here is logged, never the job's."""
+    try:
+        return alert_actions.on_job_finished(factory=factory, clock=clock, job_id=job_id)
+    except Exception as exc:
+        log.exception("the training_failed alert of job %s could not be written", job_id)
+        return {"job_id": job_id, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def train_and_alert(job_id: int, *, ctx: RunContext, factory: SessionFactory, clock: Clock) -> str:
+    """Run a training job, then raise or clear its (machine, model type)'s
+    ``training_failed`` alert from how the job ended."""
+    outcome = training_tasks.train(job_id, ctx=ctx)
+    job_alert(factory, clock, job_id)
+    return outcome
+
+
+def monitoring_bodies(
+    *,
+    factory: SessionFactory,
+    settings: Settings,
+    clock: Clock,
+    enqueue: Callable[[int], None] | None,
+) -> dict[str, Callable[[], dict[str, Any]]]:
+    """The monitoring and alert job bodies by schedule name, in the order a day runs them
+    (the demo replay runs them in this order too)."""
+    kw: dict[str, Any] = {"factory": factory, "settings": settings, "clock": clock}
+    bodies: dict[str, Callable[[], dict[str, Any]]] = {
+        "score_predictions": lambda: prediction_tasks.score_predictions(**kw),
+        "performance_evaluation": lambda: evaluation_tasks.performance_evaluation(**kw),
+        "data_quality_check": lambda: data_quality_tasks.data_quality_check(**kw),
+        "drift_check": lambda: drift_tasks.drift_checks(**kw, enqueue=enqueue),
+        "anomaly_detect": lambda: anomaly_tasks.anomaly_detect(**kw),
+        "kpi_calculate": lambda: kpi_tasks.kpi_calculate(**kw),
+        "alert_maintenance": lambda: alert_tasks.alert_maintenance(**kw),
+    }
+    return {name: bodies[name] for name in MONITORING_JOBS}
 
 
 def _bodies(host: Host) -> dict[str, Callable[[], dict[str, Any]]]:
@@ -79,26 +138,11 @@ def _bodies(host: Host) -> dict[str, Callable[[], dict[str, Any]]]:
             clock=host.clock,
             enqueue=host.enqueue_training,
         ),
-        "score_predictions": lambda: prediction_tasks.score_predictions(
-            factory=host.factory, settings=host.settings, clock=host.clock
-        ),
-        "performance_evaluation": lambda: evaluation_tasks.performance_evaluation(
-            factory=host.factory, settings=host.settings, clock=host.clock
-        ),
-        "drift_check": lambda: drift_tasks.drift_checks(
-            factory=host.factory, settings=host.settings, clock=host.clock
-        ),
-        "anomaly_detect": lambda: anomaly_tasks.anomaly_detect(
-            factory=host.factory, settings=host.settings, clock=host.clock
-        ),
-        "kpi_calculate": lambda: kpi_tasks.kpi_calculate(
-            factory=host.factory, settings=host.settings, clock=host.clock
-        ),
-        "data_quality_check": lambda: data_quality_tasks.data_quality_check(
-            factory=host.factory, settings=host.settings, clock=host.clock
-        ),
-        "alert_maintenance": lambda: alert_tasks.alert_maintenance(
-            factory=host.factory, settings=host.settings, clock=host.clock
+        **monitoring_bodies(
+            factory=host.factory,
+            settings=host.settings,
+            clock=host.clock,
+            enqueue=host.enqueue_training,
         ),
     }
 
@@ -121,7 +165,9 @@ def register_tasks(host: Host) -> dict[str, TaskWrapper]:
     huey = host.huey
 
     def train(job_id: int) -> str:
-        return training_tasks.train(job_id, ctx=host.run_context())
+        return train_and_alert(
+            job_id, ctx=host.run_context(), factory=host.factory, clock=host.clock
+        )
 
     def run_periodic(name: str, tick: str | None) -> dict[str, Any] | None:
         return run_periodic_job(host, name, datetime.fromisoformat(tick) if tick else None)
