@@ -30,7 +30,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-import pytest
 from sqlalchemy import select
 from tests.factories import train_version
 
@@ -54,8 +53,6 @@ from enms.training.runner import RunContext
 SEED, DAYS = 42, 200
 DAILY_FROM = datetime(2025, 5, 27, tzinfo=UTC)  # day-by-day from here (before the leak)
 UNTIL = datetime(2025, 7, 6, tzinfo=UTC)
-# Auto-resolve (rule ``condition_cleared``) is the lifecycle branch's enms.alerts.rules.
-pytest.importorskip("enms.alerts.rules", reason="needs the alert lifecycle's auto-resolve")
 JOBS = ("score_predictions", "performance_evaluation", "drift_check", "alert_maintenance")
 
 

@@ -4,15 +4,16 @@ Owns :func:`promote_retrained` (run by the ``alert_maintenance`` job after auto-
 Issue 11 brings the full A/B test and promotion gate; until then this rule decides: for an
 unresolved ``drift`` / ``degradation`` alert whose automatic retrain job completed with
 version N (registered as the challenger), once the challenger has been shadow-scored in the
-prediction log for at least :data:`PROMOTE_AFTER_DAYS` days after its training end, the
+prediction log for at least ``ENMS_ALERTS__PROMOTE_AFTER_DAYS`` days after its training end, the
 challenger's and the champion's MAE are compared on the *same* timestamps (baselines and
 detectors: every logged reading; forecasters: day-ahead points only, lead 0–24 h). The
-challenger is promoted (:func:`enms.registry.service.promote`, actor ``enms-auto``, the reason
-naming the alert, both MAEs and n) when its MAE is lower by at least :data:`MIN_GAIN`;
-otherwise the alert records "kept champion: …" and the comparison is not repeated within
-:data:`RETRY_AFTER`. Outcomes are written on the alert (``auto_action_result``) and audited
-(``auto_promoted`` / ``auto_promotion_declined``). Reads, the comparison and the write are
-separate: no transaction is held while the MAEs are computed.
+challenger is promoted (:func:`enms.registry.service.promote`, actor ``enms-auto``, the
+reason naming the alert, both MAEs and n) when its MAE is lower by at least
+``ENMS_ALERTS__PROMOTE_MIN_GAIN`` (5 %); otherwise the alert records "kept champion: …"
+and the comparison is not repeated within :data:`RETRY_AFTER`. Outcomes are written on the
+alert (``auto_action_result``) and audited (``auto_promoted`` / ``auto_promotion_declined``).
+Reads, the comparison and the write are separate: no transaction is held while the MAEs are
+computed.
 """
 
 from __future__ import annotations
@@ -38,9 +39,6 @@ from enms.registry.models import AuditLog
 from enms.registry.service import CHALLENGER
 from enms.training.models import TrainingJob
 
-# TODO(settings): ENMS_ALERTS__PROMOTE_AFTER_DAYS, _PROMOTE_MIN_GAIN (issue 11 replaces the rule)
-PROMOTE_AFTER_DAYS = 3
-MIN_GAIN = 0.05  # the challenger's MAE must be at least 5 % lower
 RETRY_AFTER = timedelta(days=1)
 ACTOR = "enms-auto"
 DAY_AHEAD = pd.Timedelta(days=1)
@@ -77,7 +75,7 @@ def _declined_recently(session: Session, alert_id: int, now: datetime) -> bool:
 
 
 def _candidates(
-    session: Session, now: datetime
+    session: Session, now: datetime, after_days: float
 ) -> tuple[list[_Candidate], list[dict[str, Any]], list[tuple[int, int]]]:
     """Alerts to decide, alerts waiting (and until when), and alerts whose retrained version
     is the champion already (promoted for another alert, or by a person)."""
@@ -124,7 +122,7 @@ def _candidates(
             continue  # replaced as the challenger: no longer shadow-scored
         if _declined_recently(session, alert.id, now):
             continue
-        due = new.training_end + timedelta(days=PROMOTE_AFTER_DAYS)
+        due = new.training_end + timedelta(days=after_days)
         if now < due:
             waiting.append({"alert_id": alert.id, "version": new.version, "due": due.isoformat()})
             continue
@@ -193,7 +191,7 @@ def promote_retrained(
     """One pass over the alerts with a completed automatic retrain; see the module doc."""
     now = clock.now()
     with session_scope(factory) as session:
-        candidates, waiting, settled = _candidates(session, now)
+        candidates, waiting, settled = _candidates(session, now, settings.alerts.promote_after_days)
     if settled:
         _settle(factory, settled)
     decided: list[dict[str, Any]] = []
@@ -203,12 +201,14 @@ def promote_retrained(
             theirs = log.points_frame(session, model_id=c.champion_id, start=c.since, end=now)
         scored_until = ours.index.max() if len(ours) else None
         if scored_until is None or scored_until < pd.Timestamp(
-            c.since + timedelta(days=PROMOTE_AFTER_DAYS)
+            c.since + timedelta(days=settings.alerts.promote_after_days)
         ):
             waiting.append({"alert_id": c.alert_id, "version": c.challenger, "due": "scoring"})
             continue
         mae_new, mae_old, n = compare(ours, theirs, c.model_type)
-        decided.append(_decide(factory, clock, c, mae_new, mae_old, n))
+        decided.append(
+            _decide(factory, clock, c, (mae_new, mae_old, n), settings.alerts.promote_min_gain)
+        )
     return {
         "decided": decided[:MAX_LISTED],
         "waiting": waiting[:MAX_LISTED],
@@ -220,17 +220,17 @@ def _decide(
     factory: SessionFactory,
     clock: Clock,
     c: _Candidate,
-    mae_new: float | None,
-    mae_old: float | None,
-    n: int,
+    figures_: tuple[float | None, float | None, int],
+    min_gain: float,
 ) -> dict[str, Any]:
+    mae_new, mae_old, n = figures_
     now = clock.now()
     figures = {"mae_challenger": mae_new, "mae_champion": mae_old, "n": n}
     better = (
         mae_new is not None
         and mae_old is not None
         and n > 0
-        and mae_new <= (1 - MIN_GAIN) * mae_old
+        and mae_new <= (1 - min_gain) * mae_old
     )
     with session_scope(factory, write=True) as session:
         alert = session.get(ModelAlert, c.alert_id)

@@ -104,9 +104,14 @@ def demo(
         env = "ENMS_DATABASE_URL=sqlite:///enms-demo.db "
     command = enms_command()
     if resume:
-        _resume(app, target, where, host, port, replay=app.settings.demo.replay and not no_replay)
+        replay = app.settings.demo.replay and not no_replay
+        if replay:
+            _pause_wall_clock_monitoring(app)
+        _resume(app, target, where, host, port, replay=replay)
         return
     replay = app.settings.demo.replay and not (no_replay or no_serve)
+    if replay:
+        _pause_wall_clock_monitoring(app)
     started = time.perf_counter()
     engine, summary = service.build(
         target,
@@ -163,6 +168,20 @@ def demo(
         run_server(app, host, port)
     finally:
         runner.stop()
+
+
+def _pause_wall_clock_monitoring(app: AppContext) -> None:
+    """The replay runs the monitoring jobs itself, on the replayed clock; the server's own
+    schedule would run them on the wall clock (a year later than the replayed readings:
+    nothing new to score, and an alert reported clear on a replayed day would count as clear
+    for a year at once). So this server pauses them (``ENMS_SCHEDULE__PAUSED``)."""
+    from enms.jobs.tasks import MONITORING_JOBS
+
+    schedule = app.settings.schedule
+    paused = sorted({*schedule.paused, *MONITORING_JOBS})
+    app._settings = app.settings.model_copy(
+        update={"schedule": schedule.model_copy(update={"paused": paused})}
+    )
 
 
 def _resume(

@@ -21,6 +21,7 @@ class PeriodicJobRead(BaseModel):
     cron: str
     description: str
     next_run: datetime | None
+    paused: bool = False
     last_run_at: datetime | None = None
     last_status: str | None = None
     last_result: dict[str, Any] | None = None
@@ -41,7 +42,10 @@ def list_periodic(
                 name=job.name,
                 cron=job.cron,
                 description=job.description,
-                next_run=schedule.next_run(job, clock.now()),
+                next_run=None
+                if job.name in settings.schedule.paused
+                else schedule.next_run(job, clock.now()),
+                paused=job.name in settings.schedule.paused,
                 last_run_at=run.started_at if run else None,
                 last_status=run.status if run else None,
                 last_result=run.result if run else None,

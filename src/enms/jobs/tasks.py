@@ -185,6 +185,8 @@ def register_tasks(host: Host) -> dict[str, TaskWrapper]:
 
 def _periodic_body(host: Host, job: schedule.PeriodicJob) -> Callable[[], None]:
     def tick() -> None:
+        if job.name in host.settings.schedule.paused:
+            return
         # Key the run by the schedule slot it belongs to (the latest matching minute), not by
         # when a worker got round to it: every worker's copy of this tick shares the key.
         run_periodic_job(host, job.name, schedule.latest_slot(job.cron, host.clock.now()))
