@@ -8,9 +8,10 @@ actuals from 2025-04-14 (concept drift and energy-grade degradation, as in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pytest
 from sqlalchemy import select, update
 
 from enms.alerts.conditions import raise_condition
@@ -19,7 +20,8 @@ from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
-from enms.drift.alerting import energy_change_point
+from enms.drift.alerting import _degradation, energy_change_point
+from enms.drift.schemas import DriftCheckRead
 from enms.drift.tasks import drift_checks
 from enms.training.models import TrainingJob
 from tests.drift.test_check import COMPRESSOR, expected_energy, import_machine, log_points
@@ -119,3 +121,53 @@ def test_the_change_point_of_the_excess_energy_needs_days_on_both_sides() -> Non
     found = energy_change_point(late, "UTC")
     assert found is not None
     assert found == datetime(2025, 5, 7, tzinfo=UTC)  # at most 4 days before the end
+
+
+def _check(model_type: str, metrics: list[dict[str, object]]) -> DriftCheckRead:
+    at = datetime(2025, 3, 10, tzinfo=UTC)
+    return DriftCheckRead(
+        id=1,
+        model_id=1,
+        machine_id=1,
+        model_type=model_type,
+        model_version=1,
+        evaluation_date=at,
+        current_start=at - timedelta(days=7),
+        current_end=at,
+        reference_start=None,
+        reference_end=None,
+        drift_detected=False,
+        drift_score=0.1,
+        reason=None,
+        change_point=None,
+        statement=None,
+        n_samples=100,
+        metrics={},
+        drift_details={"degradation": {"energy": {}, "performance": {"metrics": metrics}}},
+    )
+
+
+def _metric(name: str, current: float, held_out: float, limit: float) -> dict[str, object]:
+    return {
+        "metric": name,
+        "current": current,
+        "held_out": held_out,
+        "threshold": limit,
+        "degraded": current > limit,
+    }
+
+
+def test_only_the_primary_metric_decides_a_performance_degradation(settings: Settings) -> None:
+    """A forecaster whose MAPE crossed its threshold but whose RMSE (its primary metric) did
+    not is not degraded; once the RMSE crosses, it is, and the MAPE is named as context."""
+    mape = _metric("mape", 15.9, 12.6, 15.8)
+    calm = _check("forecast_arima", [_metric("rmse", 0.70, 0.62, 0.78), mape])
+    assert _degradation(calm, settings)[0] is False
+    worse = _check("forecast_arima", [_metric("rmse", 0.86, 0.62, 0.78), mape])
+    degraded, ratio, why = _degradation(worse, settings)
+    assert degraded is True
+    assert ratio == pytest.approx((0.86 - 0.62) / (0.78 - 0.62))
+    assert why.startswith("rmse 0.86 past its threshold 0.78")
+    assert "also mape 15.9" in why
+    undecided = _check("baseline", [mape])  # no cv_rmse judged: nothing to decide on
+    assert _degradation(undecided, settings)[0] is None

@@ -19,7 +19,8 @@ the daily excess energy is exact. Concept drift follows on 2025-06-14 (change po
 14 days after the change point, is refused while the window is shorter than the baseline's
 minimum (17.5 days), runs on 2025-06-19; version 2 is promoted on 2025-06-23 (MAE 4.5 vs
 12.0 kWh on the same 96 hours); the drift alert resolves on 06-26, the degradation alert on
-07-04 (v2's mape flapped just past its threshold until 07-01). MAE relative to the mean
+06-28. Version 2's own CV(RMSE) then crosses its threshold (a held-out value from 3.6 days)
+by 3 %: a ``degradation`` alert of v2 opens on 06-30 and resolves on 07-03. MAE relative to the mean
 actual: 2.8 % before the leak (v1), 10.8 % during it (v1), 3.0 % after (v2); NMBE +0.1,
 +10.7, +0.3 %. About 30 s per dialect.
 """
@@ -147,8 +148,9 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
                 a.action_job_id,
                 a.auto_action_result,
             )
-            for a in alerts
+            for a in alerts[:2]
         }
+        later = [(a.state, a.message) for a in alerts[2:]]
         first_alert = alerts[0]
         history = session.scalars(
             select(AuditLog)
@@ -172,7 +174,10 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
         )
     # the energy-grade degradation opens first, within a week of the leak; concept drift
     # follows (and follows the same retrain)
-    assert [a.alert_type for a in alerts] == ["degradation", "drift"]
+    assert [a.alert_type for a in alerts[:2]] == ["degradation", "drift"]
+    # what may follow is the retrained version's own threshold flapping (its held-out metrics
+    # come from a few days): short, resolved, and about version 2
+    assert all(state == "resolved" and " v2: " in message for state, message in later)
     opened = story["degradation"][0]
     assert leak.start < opened <= leak.start + timedelta(days=7)
     assert opened < story["drift"][0]

@@ -8,9 +8,11 @@ raise or clear is one short write unit of work:
   ``ENMS_ALERTS__CRITICAL_DRIFT_SCORE[model_type]``), reported clear when False, nothing when
   None (undecided).
 * ``degradation``: raised when the energy-grade (|NMBE| above ``ENMS_DRIFT__NMBE_ABS_MAX``) or
-  the performance verdict says degraded (critical when the worst metric is past its
-  held-out value by ``ENMS_ALERTS__CRITICAL_DEGRADATION_RATIO`` times the allowed margin);
-  clear when every decided verdict says not degraded. Judged only once the check's window
+  the verdict of the model type's primary metric (CV(RMSE), F1, RMSE; the other degraded
+  metrics are listed, not counted: alerting on any of several would multiply the false
+  alarms) says degraded (critical when it is past its held-out value by
+  ``ENMS_ALERTS__CRITICAL_DEGRADATION_RATIO`` times the allowed margin); clear when every
+  decided verdict says not degraded. Judged only once the check's window
   spans ``ENMS_DRIFT__CURRENT_DAYS`` days (a version's first days are too few to act on).
 * inhibition: while the machine has an unresolved ``data_quality`` alert, neither is raised
   (the entry says ``"inhibited": "data_quality alert N"``).
@@ -36,6 +38,7 @@ from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.drift.schemas import DriftCheckRead
+from enms.ml.scoring import PRIMARY
 from enms.predictions import repository as log
 from enms.readings.models import Machine
 
@@ -99,7 +102,10 @@ def _headline(part: Any) -> dict[str, Any]:
 
 
 def _degradation(check: DriftCheckRead, settings: Settings) -> tuple[bool | None, float, str]:
-    """(degraded: True / False / None undecided, how far past the margin, the sentence)."""
+    """(degraded: True / False / None undecided, how far past the margin, the sentence).
+
+    Degraded when the energy-grade verdict (baselines, detectors) or the model type's primary
+    metric (:data:`enms.ml.scoring.PRIMARY`: CV(RMSE), F1, RMSE) is past its threshold."""
     part = check.drift_details.get("degradation", {})
     energy, performance = part.get("energy", {}), part.get("performance", {})
     verdicts: list[bool | None] = []
@@ -111,15 +117,28 @@ def _degradation(check: DriftCheckRead, settings: Settings) -> tuple[bool | None
             worst = max(worst, abs(bias) / bound)
             statement = f"; {energy['statement']}" if energy.get("statement") else ""
             why.append(f"energy NMBE {bias:+.1f} % beyond ±{bound:g} %{statement}")
-    verdicts.append(performance.get("degraded"))
+    # The performance verdict of the alert is the primary metric's (the one versions are
+    # compared on): judging every metric against its own threshold and alerting on any would
+    # multiply the false alarms by the number of metrics; the others are listed as context.
+    primary = PRIMARY.get(check.model_type, ("", False))[0]
+    judged = {m.get("metric"): m for m in performance.get("metrics", [])}
+    verdicts.append(judged[primary].get("degraded") if primary in judged else None)
+    also = []
     for metric in performance.get("metrics", []):
         if not metric.get("degraded"):
             continue
         cur, held, limit = metric.get("current"), metric.get("held_out"), metric.get("threshold")
-        if isinstance(cur, int | float) and isinstance(limit, int | float):
-            why.append(f"{metric['metric']} {cur:.3g} past its threshold {limit:.3g}")
-            if isinstance(held, int | float) and abs(limit - held) > 1e-12:
-                worst = max(worst, abs(cur - held) / abs(limit - held))
+        if not (isinstance(cur, int | float) and isinstance(limit, int | float)):
+            continue
+        sentence = f"{metric['metric']} {cur:.3g} past its threshold {limit:.3g}"
+        if metric.get("metric") != primary:
+            also.append(sentence)
+            continue
+        why.append(sentence)
+        if isinstance(held, int | float) and abs(limit - held) > 1e-12:
+            worst = max(worst, abs(cur - held) / abs(limit - held))
+    if why and also:
+        why.append("also " + ", ".join(also))
     if any(v is True for v in verdicts):
         return True, worst, "; ".join(why) or "degraded"
     decided = [v for v in verdicts if v is not None]
