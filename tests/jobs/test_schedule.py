@@ -207,3 +207,32 @@ def test_a_crashed_run_is_closed_as_failed_at_the_next_tick(
         ]
         assert "did not finish" in (rows[0].error or "")
         assert rows[0].finished_at == clock.now()
+
+
+def test_a_paused_job_skips_its_ticks_and_says_so(
+    settings: Settings, engine: Any, clock: FrozenClock
+) -> None:
+    """ENMS_SCHEDULE__PAUSED: the tick of a paused job runs nothing; the others run; the
+    scheduler API shows it paused with no next run (what `enms demo` relies on)."""
+    from fastapi.testclient import TestClient
+
+    from enms.api.app import create_app
+    from enms.bootstrap import build_runtime
+    from enms.jobs.tasks import _periodic_body
+
+    paused = settings.model_copy(
+        update={"schedule": settings.schedule.model_copy(update={"paused": ["alert_maintenance"]})}
+    )
+    runtime = build_runtime(paused, engine=engine, clock=clock)
+    jobs = {job.name: job for job in schedule.periodic_jobs(paused)}
+    _periodic_body(runtime, jobs["alert_maintenance"])()
+    _periodic_body(runtime, jobs["kpi_calculate"])()
+    with session_scope(runtime.factory) as session:
+        ran = set(session.scalars(select(SchedulerRun.job_name)))
+    assert ran == {"kpi_calculate"}
+    with TestClient(create_app(paused, engine=engine, clock=clock)) as client:
+        listed = {j["name"]: j for j in client.get("/api/v1/scheduler/jobs").json()}
+    assert listed["alert_maintenance"]["paused"] is True
+    assert listed["alert_maintenance"]["next_run"] is None
+    assert listed["kpi_calculate"]["paused"] is False
+    assert listed["kpi_calculate"]["next_run"] is not None

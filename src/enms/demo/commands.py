@@ -104,14 +104,9 @@ def demo(
         env = "ENMS_DATABASE_URL=sqlite:///enms-demo.db "
     command = enms_command()
     if resume:
-        replay = app.settings.demo.replay and not no_replay
-        if replay:
-            _pause_wall_clock_monitoring(app)
-        _resume(app, target, where, host, port, replay=replay)
+        _resume(app, target, where, host, port, replay=app.settings.demo.replay and not no_replay)
         return
     replay = app.settings.demo.replay and not (no_replay or no_serve)
-    if replay:
-        _pause_wall_clock_monitoring(app)
     started = time.perf_counter()
     engine, summary = service.build(
         target,
@@ -139,6 +134,8 @@ def demo(
     app.overrides["database_url"] = summary.database_url
     app._settings = None
     app._engine = engine
+    if replay:
+        _pause_wall_clock_monitoring(app)
     enms = f"{env}{command}{prefix}"
     cutoff = summary.training_end if summary.pending else None
     reporter = _start_training(app, enms, summary, hint_at_end=cutoff is None)
@@ -210,6 +207,7 @@ def _resume(
     if not replay:
         run_server(app, host, port)
         return
+    _pause_wall_clock_monitoring(app)
     factory = app.session_factory
     from enms.bootstrap import runtime_for
 
