@@ -49,10 +49,11 @@ def full_metadata() -> MetaData:
     from enms.jobs import models as _jobs
     from enms.kpis import models as _kpis
     from enms.predictions import models as _predictions
+    from enms.promotion import models as _promotion
     from enms.readings import models as _readings
     from enms.registry import models as _registry
     from enms.training import models as _training
 
     del _alerts, _meta, _evaluation, _experiments, _jobs, _predictions, _readings, _registry
-    del _training, _anomalies, _kpis
+    del _training, _anomalies, _kpis, _promotion
     return Base.metadata

@@ -17,6 +17,7 @@ from enms.core.errors import DomainError
 from enms.demo.commands import demo
 from enms.drift.commands import drift_group
 from enms.evaluation.commands import evaluate
+from enms.experiments.commands import abtest_group
 from enms.jobs.commands import worker
 from enms.kpis.commands import kpis
 from enms.readings.commands import export_group, import_group, machines_group, readings_group
@@ -63,6 +64,7 @@ for command in (
     alerts_group,
     anomalies,
     kpis,
+    abtest_group,
     worker,
 ):
     cli.add_command(command)

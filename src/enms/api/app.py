@@ -30,12 +30,15 @@ from enms.core.secrets import instance_secret_for
 from enms.drift.api import router as drift_router
 from enms.evaluation.api import router as evaluation_router
 from enms.evaluation.performance_api import router as performance_router
+from enms.experiments.api import router as ab_tests_router
 from enms.jobs.api import router as scheduler_router
 from enms.jobs.queue import is_embedded
 from enms.kpis.api import router as kpis_router
 from enms.predictions.api import router as predictions_router
+from enms.promotion.api import router as promotion_router
 from enms.readings.api import router as readings_router
 from enms.registry.api import router as registry_router
+from enms.serving.api import router as serving_router
 from enms.training.api import router as training_router
 from enms.web.pages import mount_web
 
@@ -95,6 +98,9 @@ def create_app(
         notifications_router,
         anomalies_router,
         kpis_router,
+        ab_tests_router,
+        promotion_router,
+        serving_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     mount_docs(app)

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Re-exported: the alerting groups are part of this tree.
+from enms.core.config_abtest import ABTestSettings as ABTestSettings
+from enms.core.config_abtest import PromotionSettings as PromotionSettings
 from enms.core.config_alerts import AlertSettings as AlertSettings
 from enms.core.config_alerts import DataQualitySettings as DataQualitySettings
 from enms.core.config_alerts import KpiSettings as KpiSettings
@@ -155,6 +157,15 @@ class ScheduleSettings(BaseModel):
     )
     data_quality_check: str = Field(
         "10 * * * *", description="Meters that stopped sending, stale values, gaps."
+    )
+    ab_test_evaluate: str = Field(
+        "25 * * * *",
+        description="Analyse running A/B tests; complete those due (verdict, alert, promotion); "
+        "start the tests of automatically retrained challengers.",
+    )
+    promotion_watch: str = Field(
+        "35 * * * *",
+        description="Compare new champions with the previous ones; roll back a worse one.",
     )
     alert_maintenance: str = Field(
         "*/5 * * * *",
@@ -361,6 +372,8 @@ class Settings(BaseSettings):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     data_quality: DataQualitySettings = Field(default_factory=DataQualitySettings)
     kpi: KpiSettings = Field(default_factory=KpiSettings)
+    ab_test: ABTestSettings = Field(default_factory=ABTestSettings)
+    promotion: PromotionSettings = Field(default_factory=PromotionSettings)
 
     @field_validator("database_url")
     @classmethod

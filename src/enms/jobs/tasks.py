@@ -25,9 +25,11 @@ from enms.core.config import Settings
 from enms.core.db import SessionFactory
 from enms.drift import tasks as drift_tasks
 from enms.evaluation import periodic as evaluation_tasks
+from enms.experiments import tasks as ab_test_tasks
 from enms.jobs import schedule
 from enms.kpis import tasks as kpi_tasks
 from enms.predictions import tasks as prediction_tasks
+from enms.promotion import tasks as promotion_tasks
 from enms.training import tasks as training_tasks
 from enms.training.models import TrainingJob
 from enms.training.runner import RunContext
@@ -43,6 +45,8 @@ MONITORING_JOBS = (
     "drift_check",
     "anomaly_detect",
     "kpi_calculate",
+    "ab_test_evaluate",
+    "promotion_watch",
     "alert_maintenance",
 )
 RUN_PERIODIC = "enms.run_periodic"
@@ -124,6 +128,8 @@ def monitoring_bodies(
         "drift_check": lambda: drift_tasks.drift_checks(**kw, enqueue=enqueue),
         "anomaly_detect": lambda: anomaly_tasks.anomaly_detect(**kw),
         "kpi_calculate": lambda: kpi_tasks.kpi_calculate(**kw),
+        "ab_test_evaluate": lambda: ab_test_tasks.ab_test_evaluate(**kw),
+        "promotion_watch": lambda: promotion_tasks.promotion_watch(**kw),
         "alert_maintenance": lambda: alert_tasks.alert_maintenance(**kw),
     }
     return {name: bodies[name] for name in MONITORING_JOBS}

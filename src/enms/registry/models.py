@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Float,
     ForeignKey,
     Integer,
@@ -57,6 +58,12 @@ class ModelVersion(Base):
     fit_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(200), default="system")
+    #: The promotion gate's verdicts at registration (a list of {rule, passed, detail}),
+    #: None for versions never gated (external, or stored before migration 0008).
+    gate: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    #: Whether every applicable rule passed; a version that failed is flagged, and becomes
+    #: champion only when there is none.
+    gate_passed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class ModelAlias(Base):
