@@ -251,7 +251,7 @@ def retention_cutoff(session: Session, model_id: int, now: datetime, days: int) 
 def prune(*, factory: SessionFactory, settings: Settings, clock: Clock) -> dict[str, int]:
     """Delete raw points with targets older than the retention period (per version, on the
     ``(model_id, ts, origin)`` index), and batches left without points except each version's
-    newest (it says where scoring resumes)."""
+    newest scoring batch (it says where shadow scoring resumes; served batches do not)."""
     points = batches = 0
     with session_scope(factory) as session:
         model_ids = list(session.scalars(select(PredictionBatch.model_id).distinct()))
@@ -269,7 +269,7 @@ def prune(*, factory: SessionFactory, settings: Settings, clock: Clock) -> dict[
             )
             points += int(getattr(result, "rowcount", 0) or 0)
             newest = select(func.max(PredictionBatch.id)).where(
-                PredictionBatch.model_id == model_id
+                PredictionBatch.model_id == model_id, PredictionBatch.source != "served"
             )
             empty = (
                 ~select(PredictionPoint.id)
