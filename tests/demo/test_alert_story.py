@@ -41,6 +41,7 @@ from enms.core.db import SessionFactory, session_scope
 from enms.demo.generator import SyntheticMachine, generate_plant
 from enms.demo.service import import_frame
 from enms.demo.training import first_window_end
+from enms.experiments.models import ABTest
 from enms.jobs.tasks import monitoring_bodies, train_and_alert
 from enms.predictions import repository as log
 from enms.readings import service as readings
@@ -54,7 +55,14 @@ from enms.training.runner import RunContext
 SEED, DAYS = 42, 200
 DAILY_FROM = datetime(2025, 5, 27, tzinfo=UTC)  # day-by-day from here (before the leak)
 UNTIL = datetime(2025, 7, 6, tzinfo=UTC)
-JOBS = ("score_predictions", "performance_evaluation", "drift_check", "alert_maintenance")
+JOBS = (
+    "score_predictions",
+    "performance_evaluation",
+    "drift_check",
+    "ab_test_evaluate",
+    "promotion_watch",
+    "alert_maintenance",
+)
 
 
 def _compressor() -> SyntheticMachine:
@@ -150,7 +158,7 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
             )
             for a in alerts[:2]
         }
-        later = [(a.state, a.message) for a in alerts[2:]]
+        later = [(a.state, a.message) for a in alerts[2:] if a.alert_type != "ab_test_completed"]
         first_alert = alerts[0]
         history = session.scalars(
             select(AuditLog)
@@ -172,6 +180,8 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
         moves = registry.alias_history(
             session=session, machine_id=machine_id, model_type="baseline"
         )
+        tests = session.scalars(select(ABTest).order_by(ABTest.id)).all()
+        completed_alerts = [a for a in alerts if a.alert_type == "ab_test_completed"]
     # the energy-grade degradation opens first, within a week of the leak; concept drift
     # follows (and follows the same retrain)
     assert [a.alert_type for a in alerts[:2]] == ["degradation", "drift"]
@@ -187,12 +197,26 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     assert data_start is not None
     assert abs(data_start - leak.start) <= timedelta(days=1)
     assert story["drift"][3] == job.id  # the drift alert is covered by the same job
-    # the retrained version was promoted by the rule, the reason naming the alert
+    # enms tested the retrained version against the champion: B won and was promoted
+    (test,) = tests
+    assert (test.created_by, test.status, test.winner) == ("enms-auto", "completed", "b")
+    assert (test.model_a_id, test.model_b_id) != (None, None)
+    assert test.promotion is not None
+    assert test.promotion.startswith("promoted v2")
+    assert test.p_value is not None
+    assert test.p_value < test.alpha
+    assert test.end_date is not None
+    assert test.planned_end_date is not None
+    assert test.end_date <= test.planned_end_date + timedelta(days=1)
+    assert test.results is not None
+    assert test.results["arms"][1]["mae"] < test.results["arms"][0]["mae"]
     assert champion.version == version == 2
-    (promotion,) = [m for m in moves if m.action == "promote"]
+    (promotion,) = [m for m in moves if m.action == "promote" and m.alias == "champion"]
     assert promotion.actor == "enms-auto"
-    assert promotion.reason is not None
-    assert f"alert {first_alert.id}:" in promotion.reason
+    assert promotion.to_version == 2
+    assert abs(promotion.at - test.end_date) < timedelta(minutes=1)
+    (completed,) = completed_alerts
+    assert f"A/B test {test.id} v1 vs v2 completed: B (v2) won" in completed.message
     # its later errors are back near the pre-leak level (v1 on the four weeks before the leak)
     before, _bias_before = _errors(
         session_factory, machine_id, 1, leak.start - timedelta(days=28), leak.start
@@ -213,7 +237,11 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     names = [name for name, _at in rules]
     assert names[0] == "alert_opened"
     assert names[-1] == "condition_cleared"
-    assert names.index("auto_retrain_enqueued") < names.index("auto_promoted")
+    assert (
+        names.index("auto_retrain_enqueued")
+        < names.index("auto_ab_test_started")
+        < names.index("auto_promoted")
+    )
     assert [at for _n, at in rules] == sorted(at for _n, at in rules)
     assert rules[0][1] == opened
     assert rules[-1][1] == story["degradation"][2]

@@ -8,13 +8,13 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from tests.factories import make_machine
-from tests.registry.versions import register_baseline
 
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
 from enms.predictions import repository as log
 from enms.predictions.models import PredictionBatch
+from tests.factories import make_machine
+from tests.registry.versions import register_baseline
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.experiments.ab_setup import Pair, log_points, make_pair, simulate
 
 from enms.alerts.conditions import raise_condition
 from enms.alerts.models import ModelAlert
@@ -25,6 +24,7 @@ from enms.experiments.tasks import ab_test_evaluate
 from enms.registry import service as registry
 from enms.registry.models import AuditLog
 from enms.training.models import TrainingJob
+from tests.experiments.ab_setup import Pair, log_points, make_pair, simulate
 
 API = "/api/v1/model-performance"
 
@@ -75,15 +75,18 @@ def test_fixed_horizon_test_completes_at_its_end_and_b_is_promoted(
     r = client.get(f"{API}/ab-test/{test_id}/results").json()
     t = r["test"]
     assert (t["status"], t["winner"], r["verdict"]) == ("completed", "b", "b")
-    assert t["p_value"] < 0.05 and t["confidence"] == 1 - t["p_value"]
-    assert r["difference"]["estimate"] < 0 and r["difference"]["ci_high"] < 0
+    assert t["p_value"] < 0.05
+    assert t["confidence"] == 1 - t["p_value"]
+    assert r["difference"]["estimate"] < 0
+    assert r["difference"]["ci_high"] < 0
     assert t["promotion"].startswith("promoted v2"), t["promotion"]
     with session_scope(session_factory) as s:
         champion = registry.champion(session=s, machine_id=pair.machine_id, model_type="baseline")
         alert = s.scalars(
             select(ModelAlert).where(ModelAlert.alert_type == "ab_test_completed")
         ).one()
-    assert champion is not None and champion.version == 2
+    assert champion is not None
+    assert champion.version == 2
     assert f"A/B test {test_id} v1 vs v2 completed: B (v2) won" in alert.message
     assert alert.details["ab_test_id"] == test_id
     # completed: a second pass leaves it alone, results are the stored ones
@@ -115,9 +118,12 @@ def test_sequential_test_decides_before_its_planned_end(
     with session_scope(session_factory) as s:
         row = s.get(ABTest, test_id)
         assert row is not None
-        assert row.winner == "b" and row.end_date is not None
-        assert row.planned_end_date is not None and row.end_date < row.planned_end_date
-        assert row.results is not None and row.results["sequential"]["p_value"] < row.alpha
+        assert row.winner == "b"
+        assert row.end_date is not None
+        assert row.planned_end_date is not None
+        assert row.end_date < row.planned_end_date
+        assert row.results is not None
+        assert row.results["sequential"]["p_value"] < row.alpha
 
 
 def test_an_a_a_test_ends_inconclusive_and_keeps_the_champion(
@@ -146,7 +152,8 @@ def test_an_a_a_test_ends_inconclusive_and_keeps_the_champion(
     assert r["test"]["promotion"].startswith("kept v1")
     with session_scope(session_factory) as s:
         champion = registry.champion(session=s, machine_id=pair.machine_id, model_type="baseline")
-    assert champion is not None and champion.version == 1
+    assert champion is not None
+    assert champion.version == 1
 
 
 def test_an_automatic_retrains_challenger_is_tested_against_the_champion(
@@ -191,7 +198,8 @@ def test_an_automatic_retrains_challenger_is_tested_against_the_champion(
             .where(AuditLog.entity_type == "model_alert")
             .order_by(AuditLog.id)
         ).all()
-    assert test is not None and alert is not None
+    assert test is not None
+    assert alert is not None
     assert (test.created_by, test.duration_days, test.min_samples_per_arm) == (
         "enms-auto",
         settings.ab_test.auto_duration_days,

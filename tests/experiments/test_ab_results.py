@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.experiments.ab_setup import log_points, make_pair, simulate
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
@@ -27,6 +26,7 @@ from enms.experiments import stats
 from enms.experiments.arms import arms_for
 from enms.experiments.tasks import ab_test_evaluate
 from enms.predictions.models import PredictionPoint
+from tests.experiments.ab_setup import log_points, make_pair, simulate
 
 API = "/api/v1/model-performance"
 DAYS = 10
@@ -93,7 +93,8 @@ def test_results_match_a_computation_on_the_logged_errors(
     # design and progress: 120 per arm of the 300 needed, about 12 a day
     assert r["min_sample_reached"] is False
     assert r["points_per_day"]["a"] == pytest.approx(in_a.sum() / (DAYS - 1 / 24), rel=1e-6)
-    assert r["estimated_days_left"] is not None and r["estimated_days_left"] > 0
+    assert r["estimated_days_left"] is not None
+    assert r["estimated_days_left"] > 0
     assert r["verdict"] == "running"
     assert set(r["methods"]) >= {"arm_test", "paired", "srm", "decision"}
     assert r["confidence"] is None or 0 <= r["confidence"] <= 1
@@ -101,11 +102,13 @@ def test_results_match_a_computation_on_the_logged_errors(
     assert _arm_counts(session_factory, pair.a_id) == {None: len(ts)}
 
     done = ab_test_evaluate(factory=session_factory, settings=settings, clock=clock)
-    assert [a["test_id"] for a in done["analysed"]] == [test_id] and done["completed"] == []
+    assert [a["test_id"] for a in done["analysed"]] == [test_id]
+    assert done["completed"] == []
     assert _arm_counts(session_factory, pair.a_id) == {"a": int(in_a.sum()), None: int(in_b.sum())}
     assert _arm_counts(session_factory, pair.b_id) == {"b": int(in_b.sum()), None: int(in_a.sum())}
     again = client.get(f"{API}/ab-test/{test_id}/results").json()
-    assert again["arms"] == r["arms"] and again["difference"] == r["difference"]
+    assert again["arms"] == r["arms"]
+    assert again["difference"] == r["difference"]
     assert client.get(f"{API}/ab-test/77/results").status_code == 404
 
 

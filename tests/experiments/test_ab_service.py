@@ -11,9 +11,6 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.experiments.ab_setup import make_pair
-from tests.factories import make_machine
-from tests.registry.versions import register_baseline
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
@@ -23,6 +20,9 @@ from enms.experiments import service
 from enms.experiments.models import ABTest
 from enms.experiments.schemas import ABTestStart
 from enms.registry.models import AuditLog
+from tests.experiments.ab_setup import make_pair
+from tests.factories import make_machine
+from tests.registry.versions import register_baseline
 
 API = "/api/v1/model-performance"
 

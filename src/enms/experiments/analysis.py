@@ -159,15 +159,17 @@ def analyse(
         split=test.traffic_split,
     )
     reached = len(a) >= test.min_samples_per_arm and len(b) >= test.min_samples_per_arm
-    last = max((t for t in (ts_a.max(), ts_b.max()) if t is not pd.NaT), default=None)
-    until = None if last is None or pd.isna(last) else pd.Timestamp(last)
+    stamps = [pd.Timestamp(t) for t in (*ts_a[-1:], *ts_b[-1:])]
+    until = max(stamps) if stamps else None
     rates = {
         A: _per_day(len(a), test.start_date, until),
         B: _per_day(len(b), test.start_date, until),
     }
     target = max(test.min_samples_per_arm, needed or 0)
     planned = test.planned_end_date
-    to_end = None if planned is None else max((planned - now).total_seconds() / 86400, 0.0)
+    to_end: float | None = None
+    if planned is not None:
+        to_end = max((planned - now).total_seconds() / 86400, 0.0)
     to_sample: float | None = 0.0
     for arm, n in ((A, len(a)), (B, len(b))):
         if n < target:
@@ -175,6 +177,7 @@ def analyse(
             to_sample = (
                 None if rate == 0 or to_sample is None else max(to_sample, (target - n) / rate)
             )
+    days_left: float | None
     if test.sequential and to_sample is not None:
         days_left = to_sample if to_end is None else min(to_sample, to_end)
     else:
@@ -237,7 +240,8 @@ def _decide(
     if due and not reached:
         return (
             INCONCLUSIVE,
-            f"the minimum sample ({test.min_samples_per_arm} per arm) was not reached by the planned end",
+            f"the minimum sample ({test.min_samples_per_arm} per arm) was not reached by "
+            "the planned end",
             True,
         )
     if diff is None or p_value is None:

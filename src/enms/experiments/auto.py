@@ -105,7 +105,8 @@ def start_for_retrains(
             duration_days=settings.ab_test.auto_duration_days,
             min_samples_per_arm=settings.ab_test.auto_min_samples_per_arm,
             created_by=ACTOR,
-            notes=f"started after the automatic retrain of alert(s) {', '.join(map(str, c.alert_ids))}",
+            notes="started after the automatic retrain of alert(s) "
+            + ", ".join(map(str, c.alert_ids)),
         )
         try:
             with session_scope(factory, write=True) as session:
@@ -185,5 +186,6 @@ def record_outcome(
         )
     )
     rule = "auto_promoted" if promoted else "auto_promotion_declined"
-    _record(session, ids, f"{message} (A/B test {test.id})", rule, now, {"ab_test_id": test.id})
+    shown = message if f"A/B test {test.id}" in message else f"{message} (A/B test {test.id})"
+    _record(session, ids, shown, rule, now, {"ab_test_id": test.id})
     return ids

@@ -71,7 +71,8 @@ def _tags(*frames: pd.DataFrame) -> pd.Series:
     parts = [f["arm"][f["arm"].notna()] for f in frames if len(f)]
     if not parts:
         return pd.Series([], dtype=object, index=pd.DatetimeIndex([], tz="UTC"))
-    return pd.concat(parts)
+    joined: pd.Series = pd.concat(parts)
+    return joined
 
 
 def arm_frames(test: ABTest, points_a: pd.DataFrame, points_b: pd.DataFrame) -> ArmFrames:
