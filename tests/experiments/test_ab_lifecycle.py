@@ -109,10 +109,10 @@ def test_sequential_test_decides_before_its_planned_end(
             "min_samples_per_arm": 50,
         },
     ).json()["id"]
-    _simulate_into(session_factory, pair, clock, 12, seed=4, b_scale=0.6)
+    _simulate_into(session_factory, pair, clock, 20, seed=5, b_scale=0.6)
     clock.advance(timedelta(days=2))
     assert _run(session_factory, settings, clock)["completed"] == []  # under min days
-    clock.advance(timedelta(days=10))
+    clock.advance(timedelta(days=18))
     done = _run(session_factory, settings, clock)
     assert [c["test_id"] for c in done["completed"]] == [test_id]  # type: ignore[index]
     with session_scope(session_factory) as s:

@@ -8,11 +8,12 @@ share its arm; the paired Diebold–Mariano comparison on the timestamps both ve
 guardrails; the sample the arm test needs and the days left at the current rate; and the
 verdict with its reason.
 
-Decision rule: a sequential test decides as soon as its always-valid p-value is below alpha
-with the minimum sample reached on both arms (the error rate holds under continuous looks);
-otherwise the verdict comes at the planned end, from the sequential p-value for a sequential
-test (so looking every day never inflated it) and from the fixed-horizon p-value for a fixed
-one. A sample-ratio mismatch makes a due verdict inconclusive: the arms are not comparable.
+Decision rule (:func:`decision_p`): a fixed test decides at its planned end on the arm test
+at alpha. A sequential test splits alpha: it decides as soon as its always-valid p-value is
+below alpha/2 with the minimum sample reached on both arms (that error rate holds under
+continuous looks), and at the planned end on the fixed-horizon p at alpha/2 too; by the union
+bound the false-winner rate stays ≤ alpha. A sample-ratio mismatch makes a due verdict
+inconclusive: the arms are not comparable.
 """
 
 from __future__ import annotations
@@ -65,10 +66,8 @@ def jsonable(value: Any) -> Any:
 def _loss(test: ABTest, frame: pd.DataFrame, tariff: float | None) -> np.ndarray:
     actual = frame["actual"].to_numpy(dtype=float)
     predicted = frame["predicted"].to_numpy(dtype=float)
-    loss = stats.losses(test.primary_metric, actual, predicted)
-    if test.primary_metric == "cost":
-        loss = loss * float(tariff or 0.0)
-    return np.asarray(loss, dtype=float)
+    price = (tariff or 0.0) if test.primary_metric == "cost" else None
+    return np.asarray(stats.losses(test.primary_metric, actual, predicted, price=price))
 
 
 def _units(test: ABTest, index: pd.Index) -> int:
@@ -183,8 +182,8 @@ def analyse(
     else:
         days_left = to_end
     due = planned is not None and now >= planned
-    p_value = seq_p if test.sequential else (diff.p_value if diff is not None else None)
-    verdict, reason, decided = _decide(test, diff, p_value, reached, due, srm)
+    p_value, level = decision_p(test, diff, seq_p, due)
+    verdict, reason, decided = _decide(test, diff, p_value, level, reached, due, srm)
     document = {
         "arms": [
             {"arm": A, "version": versions[0], **asdict(sum_a), "mean_loss": _mean(loss_a)},
@@ -194,8 +193,10 @@ def analyse(
         "sequential": None
         if not test.sequential
         else {
-            "method": "always-valid p-value (mixture SPRT on the day-blocked differences)",
+            "method": "always-valid p-value: mixture sequential t-test on the per-day "
+            "differences of arm mean losses",
             "p_value": seq_p,
+            "level": test.alpha / 2,
             "min_days": sequential_min_days,
         },
         "srm": {**srm, "units": "assignment slots", "slot_minutes": test.slot_minutes},
@@ -210,11 +211,17 @@ def analyse(
             "paired": paired.method if paired is not None else "Diebold–Mariano (not enough data)",
             "srm": str(srm.get("method", "chi-square against the configured split")),
             "primary_metric": test.primary_metric,
-            "decision": "sequential (always-valid)" if test.sequential else "fixed horizon",
+            "decision": (
+                "sequential: always-valid p at alpha/2 at every look, fixed-horizon p at "
+                "alpha/2 at the planned end"
+                if test.sequential
+                else "fixed horizon: the arm test at alpha at the planned end"
+            ),
         },
         "verdict": verdict,
         "verdict_reason": reason,
         "p_value": p_value,
+        "decision_level": level,
         "confidence": None if p_value is None else 1 - p_value,
     }
     return Analysis(
@@ -226,10 +233,31 @@ def _mean(values: np.ndarray) -> float | None:
     return float(np.mean(values)) if len(values) else None
 
 
+def decision_p(
+    test: ABTest, diff: stats.Difference | None, seq_p: float | None, due: bool
+) -> tuple[float | None, float]:
+    """The p-value that decides now and the level it is compared with.
+
+    Fixed tests: the fixed-horizon p at alpha, at the planned end only. Sequential tests
+    spend alpha in two halves (a union bound keeps the false-winner rate ≤ alpha): the
+    always-valid p at alpha/2 at every look, and at the planned end the fixed-horizon p at
+    alpha/2 as well (the smaller of the two decides), so a clear effect that the
+    conservative sequential test has not yet caught in a short test is still decided.
+    """
+    fixed = None if diff is None else diff.p_value
+    if not test.sequential:
+        return fixed, test.alpha
+    level = test.alpha / 2
+    if due and fixed is not None:
+        return (fixed if seq_p is None else min(seq_p, fixed)), level
+    return seq_p, level
+
+
 def _decide(
     test: ABTest,
     diff: stats.Difference | None,
     p_value: float | None,
+    level: float,
     reached: bool,
     due: bool,
     srm: dict[str, Any],
@@ -248,9 +276,11 @@ def _decide(
         if due:
             return INCONCLUSIVE, "not enough scored points to compare the arms", True
         return RUNNING, "collecting data", False
-    called = stats.verdict(diff, test.alpha, p_value=p_value)
+    called = stats.verdict(diff, level, p_value=p_value)
     better = "B" if diff.estimate < 0 else "A"
-    figures = f"{test.primary_metric} B − A = {diff.estimate:.4g}, p = {p_value:.3g}"
+    figures = (
+        f"{test.primary_metric} B − A = {diff.estimate:.4g}, p = {p_value:.3g} at level {level:g}"
+    )
     if called in (A, B) and reached and not srm.get("mismatch") and (test.sequential or due):
         return called, f"{better} better with significance ({figures})", True
     if due:
