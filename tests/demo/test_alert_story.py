@@ -1,28 +1,29 @@
 """The demo's alert story, end to end through the real periodic job bodies: the compressor's
-leak opens an alert, an automatic retrain runs on the readings after the change point, the
-retrained version is promoted once it proved better, its later errors are back at the
-pre-leak level, and the alert auto-resolves — every step in the alert's history with times.
+leak opens an alert, an automatic retrain runs on the readings after the change point, enms
+starts an A/B test of the retrained version against the champion on the replayed readings,
+the new version wins and is promoted, its later errors are back at the pre-leak level, and
+the alert auto-resolves — every step in the alert's history with times.
 
 Demo seed 42, Compressor C1 only, hourly readings (the demo's 15-minute resolution would
 only make it slower), baseline only. Version 1 is trained on the demo's first window
 (January–February, as ``enms demo`` does). The readings then arrive as in the replay: March to
 mid-May at once (scored in catch-up runs), then one day at a time; after each day the job
-bodies run in the scheduler's order (:func:`enms.jobs.tasks.monitoring_bodies`) with a
-frozen clock at the end of the day, and every training job they enqueued runs to its end
-synchronously (the real runner, its fit in a child process) before the next day.
+bodies run in the scheduler's order (:func:`enms.jobs.tasks.monitoring_bodies`, including
+``ab_test_evaluate`` and ``promotion_watch``) with a frozen clock at the end of the day, and
+every training job they enqueued runs to its end synchronously (the real runner, its fit in
+a child process) before the next day.
 
-Measured (SQLite; PostgreSQL the same): the performance degradation (rmse, cv_rmse past
-their thresholds) opens a ``degradation`` alert on 2025-06-05, four days after the leak
-started (2025-06-01 00:00 Berlin = 2025-05-31 22:00 UTC); the change point estimated from
-the daily excess energy is exact. Concept drift follows on 2025-06-14 (change point
-2025-06-11, hourly readings) and its alert follows the same retrain. The retrain waits for
-14 days after the change point, is refused while the window is shorter than the baseline's
-minimum (17.5 days), runs on 2025-06-19; version 2 is promoted on 2025-06-23 (MAE 4.5 vs
-12.0 kWh on the same 96 hours); the drift alert resolves on 06-26, the degradation alert on
-06-28. Version 2's own CV(RMSE) then crosses its threshold (a held-out value from 3.6 days)
-by 3 %: a ``degradation`` alert of v2 opens on 06-30 and resolves on 07-03. MAE relative to the mean
-actual: 2.8 % before the leak (v1), 10.8 % during it (v1), 3.0 % after (v2); NMBE +0.1,
-+10.7, +0.3 %. About 30 s per dialect.
+Measured (SQLite): the performance degradation opens a ``degradation`` alert on 2025-06-05,
+four days after the leak started (2025-06-01 00:00 Berlin = 2025-05-31 22:00 UTC); concept
+drift follows on 2025-06-14 and its alert follows the same retrain. The retrain runs on
+2025-06-19 (version 2); the next pass (06-20 00:00) starts A/B test 1, v1 (A) vs v2 (B),
+created by enms-auto, 7 days (``auto_duration_days``), 72 points per arm
+(``auto_min_samples_per_arm``), sequential, 50/50 by hourly slots — about 12 points per arm
+a day at hourly readings. The always-valid p-value is 0.14 after 7 days (not below alpha/2);
+at the planned end (06-27) the fixed-horizon day-blocked t gives p = 0.0027 < alpha/2 for
+B − A = −9.8 kWh MAE: B wins, the gate promotes v2 (actor enms-auto), an
+``ab_test_completed`` alert records it, and both alerts say "promoted v2: …". The drift alert
+resolves on 06-30, the degradation alert on 07-03. About 25 s per dialect.
 """
 
 from __future__ import annotations
