@@ -6,15 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy.orm import Session
-from tests.factories import make_machine
-from tests.registry.versions import register_baseline
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
-from enms.promotion import service
-from enms.promotion import evidence
+from enms.promotion import evidence, service
 from enms.promotion.models import WATCHING, PromotionWatch
 from enms.registry import service as registry
+from tests.factories import make_machine
+from tests.registry.versions import register_baseline
 
 WON = evidence.TestEvidence(
     test_id=7,
