@@ -42,6 +42,7 @@ from enms.core.db import SessionFactory, session_scope
 from enms.demo.generator import SyntheticMachine, generate_plant
 from enms.demo.policy import demo_policy
 from enms.demo.service import import_frame
+from enms.demo.status import ab_tests_now
 from enms.demo.training import first_window_end
 from enms.experiments.models import ABTest
 from enms.jobs.tasks import monitoring_bodies, train_and_alert
@@ -185,6 +186,7 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
         )
         tests = session.scalars(select(ABTest).order_by(ABTest.id)).all()
         completed_alerts = [a for a in alerts if a.alert_type == "ab_test_completed"]
+        status_line = ab_tests_now(session, UNTIL)
     # the energy-grade degradation opens first, within a week of the leak; concept drift
     # follows (and follows the same retrain)
     assert [a.alert_type for a in alerts[:2]] == ["degradation", "drift"]
@@ -219,6 +221,7 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     assert promotion.to_version == 2
     assert abs(promotion.at - test.end_date) < timedelta(minutes=1)
     (completed,) = completed_alerts
+    assert status_line == "; A/B tests: 1 (0 running, 1 completed: 1 won by B, 1 promoted)"
     assert f"A/B test {test.id} v1 vs v2 completed: B (v2) won" in completed.message
     # its later errors are back near the pre-leak level (v1 on the four weeks before the leak)
     before, _bias_before = _errors(
