@@ -42,18 +42,26 @@ def test_compare_arms_equals_one_sample_t_on_daily_differences_by_scipy() -> Non
 def test_diebold_mariano_equals_a_hand_hac_computation() -> None:
     idx, la, lb = _arms_data(2, days=7)
     got = stats.diebold_mariano(idx, la, lb, lag=10)
+    # By hand: AR(1) prewhitening, Bartlett weights over 10 lags, recolouring, fixed-b
+    # factor and Student t by scipy.
     d = lb - la
     n = d.size
     x = d - d.mean()
-    gamma = [np.sum(x[j:] * x[: n - j]) / n for j in range(11)]
-    lrv = gamma[0] + 2 * sum((1 - j / 11) * gamma[j] for j in range(1, 11))
-    h = 11
-    hln = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-    t = d.mean() / np.sqrt(lrv / n) * hln
-    p = 2 * sps.t.sf(abs(t), n - 1)
+    rho = np.sum(x[1:] * x[:-1]) / np.sum(x[:-1] ** 2)
+    r = x[1:] - rho * x[:-1]
+    r = r - r.mean()
+    m = r.size
+    gamma = [np.sum(r[j:] * r[: m - j]) / m for j in range(11)]
+    lrv = (gamma[0] + 2 * sum((1 - j / 11) * gamma[j] for j in range(1, 11))) / (1 - rho) ** 2
+    b = 11 / n
+    t = d.mean() / np.sqrt(lrv / n) * np.sqrt(1 - b + b * b / 3)
+    p = 2 * sps.t.sf(abs(t), 1.5 / b)
     assert got.estimate == pytest.approx(d.mean(), rel=1e-12)
     assert got.p_value == pytest.approx(p, rel=1e-9)
     assert got.settings["lag"] == 10
+    assert got.settings["prewhitening_rho"] == pytest.approx(rho)
+    half = sps.t.ppf(0.975, 1.5 / b) * np.sqrt(lrv / n) / np.sqrt(1 - b + b * b / 3)
+    assert (got.ci_low, got.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
 
 
 def test_losses_and_summary() -> None:
