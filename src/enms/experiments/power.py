@@ -73,6 +73,7 @@ def required_per_arm(
     split: float = 0.5,
     block: str = "1D",
     confidence: float = 0.9,
+    metric: str = "mae",
 ) -> int | None:
     """Readings the smaller arm needs for :func:`compare_arms` to detect B ``mde_relative``
     lower than A with ``power`` (the other arm gets the split's share more).
@@ -80,6 +81,8 @@ def required_per_arm(
     None when there is not enough data yet: fewer than 3 blocks where both arms scored, or
     A's mean loss is not positive. ``confidence``: of the upper limit of the per-block spread
     the size is computed with (see the module docstring; 0.5 is about the plug-in estimate).
+    ``metric``: the losses' metric; for ``rmse`` (losses are squared errors) an RMSE
+    ``mde_relative`` lower is a mean loss ``1 − (1 − mde_relative)²`` lower.
     """
     if not 0.0 < split < 1.0:
         raise ValueError(f"split must be in (0, 1), got {split}")
@@ -97,6 +100,7 @@ def required_per_arm(
         return None
     df = bd.n_blocks - 1
     sd = float(np.std(bd.diffs, ddof=1)) * math.sqrt(df / float(sps.chi2.ppf(1.0 - confidence, df)))
-    k = blocks_needed(mde_relative * base, sd, alpha=alpha, power=power)
+    effect = 1.0 - (1.0 - mde_relative) ** 2 if metric == "rmse" else mde_relative
+    k = blocks_needed(effect * base, sd, alpha=alpha, power=power)
     per_block = float(np.median(bd.count_a + bd.count_b))
     return math.ceil(k * per_block * min(split, 1.0 - split))

@@ -27,12 +27,13 @@ declare a winner in at most the 7 % acceptance bound at alpha 0.05.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from enms.experiments.blocking import FloatArray, block_differences
+from enms.experiments.blocking import BlockedDifferences, FloatArray, block_differences
 
 DEFAULT_TAU = 0.5
 """Spread of the mixture over the standardised per-day effect."""
@@ -66,6 +67,21 @@ def log_bayes_factors(d: FloatArray, *, tau: float = DEFAULT_TAU) -> FloatArray:
     return out
 
 
+def _complete(
+    bd: BlockedDifferences, now: datetime | None, last: pd.Timestamp, step: pd.Timedelta
+) -> int:
+    """Number of leading blocks that can no longer change (their end is past)."""
+    width = pd.Timedelta(bd.block)
+    ends = bd.starts + width
+    if now is not None:
+        stamp = pd.Timestamp(now)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return int(np.sum(ends <= stamp))
+    # Without a clock: the block of the latest reading counts once its last slot is in.
+    complete = ends <= last + step
+    return int(np.sum(complete))
+
+
 def sequential_p_value(
     ts_a: pd.DatetimeIndex,
     loss_a: npt.ArrayLike,
@@ -75,21 +91,43 @@ def sequential_p_value(
     min_units: int = 7,
     block: str = "1D",
     tau: float = DEFAULT_TAU,
+    now: datetime | None = None,
 ) -> float | None:
     """Always-valid p-value of "the arms' mean losses differ" (None before ``min_units`` blocks).
 
-    ``min(1, min over looks k ≥ min_units of 1/BF_k)`` on the per-block differences in time
-    order (see the module docstring). Deciding as soon as it is below alpha, at any look,
-    keeps the false-winner rate at most alpha. The direction is the sign of the estimate of
-    :func:`enms.experiments.stats.compare_arms`.
+    ``min(1, min over looks k ≥ min_units of 1/BF_k)`` on the per-block differences of the
+    *complete* blocks in time order (see the module docstring). A block still filling up is
+    left out — its difference would change after the look, and the guarantee holds for looks
+    at block ends: blocks ending after ``now``, or without ``now`` the latest block unless its
+    last reading is in. Deciding as soon as the p-value is below alpha, at any look, keeps the
+    false-winner rate at most alpha; evaluating more often than once a block is harmless
+    (the p-value only changes when a block completes). The direction is the sign of the
+    estimate of :func:`enms.experiments.stats.compare_arms`.
     """
     if min_units < 2:
         raise ValueError(f"min_units must be at least 2, got {min_units}")
     if tau <= 0:
         raise ValueError(f"tau must be positive, got {tau}")
     bd = block_differences(ts_a, loss_a, ts_b, loss_b, block=block)
-    if bd.n_blocks < min_units:
+    if bd.n_blocks == 0:
         return None
-    logbf = log_bayes_factors(bd.diffs, tau=tau)[min_units - 1 :]
+    both = pd.DatetimeIndex(np.concatenate([_utc_ns(ts_a), _utc_ns(ts_b)])).sort_values()
+    step = _step(both)
+    k = _complete(bd, now, pd.Timestamp(both[-1]).tz_localize("UTC"), step)
+    if k < min_units:
+        return None
+    logbf = log_bayes_factors(bd.diffs[:k], tau=tau)[min_units - 1 :]
     best = float(np.max(logbf))
     return 1.0 if best <= 0.0 else float(min(1.0, math.exp(-best)))
+
+
+def _utc_ns(ts: pd.DatetimeIndex) -> npt.NDArray[np.datetime64]:
+    idx = pd.DatetimeIndex(ts)
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    return idx.tz_localize(None).as_unit("ns").to_numpy()
+
+
+def _step(idx: pd.DatetimeIndex) -> pd.Timedelta:
+    steps = np.diff(idx.as_unit("ns").asi8)
+    steps = steps[steps > 0]
+    return pd.Timedelta(int(np.median(steps)) if steps.size else 0, unit="ns")
