@@ -42,18 +42,26 @@ def test_compare_arms_equals_one_sample_t_on_daily_differences_by_scipy() -> Non
 def test_diebold_mariano_equals_a_hand_hac_computation() -> None:
     idx, la, lb = _arms_data(2, days=7)
     got = stats.diebold_mariano(idx, la, lb, lag=10)
+    # By hand: AR(1) prewhitening, Bartlett weights over 10 lags, recolouring, fixed-b
+    # factor and Student t by scipy.
     d = lb - la
     n = d.size
     x = d - d.mean()
-    gamma = [np.sum(x[j:] * x[: n - j]) / n for j in range(11)]
-    lrv = gamma[0] + 2 * sum((1 - j / 11) * gamma[j] for j in range(1, 11))
-    h = 11
-    hln = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-    t = d.mean() / np.sqrt(lrv / n) * hln
-    p = 2 * sps.t.sf(abs(t), n - 1)
+    rho = np.sum(x[1:] * x[:-1]) / np.sum(x[:-1] ** 2)
+    r = x[1:] - rho * x[:-1]
+    r = r - r.mean()
+    m = r.size
+    gamma = [np.sum(r[j:] * r[: m - j]) / m for j in range(11)]
+    lrv = (gamma[0] + 2 * sum((1 - j / 11) * gamma[j] for j in range(1, 11))) / (1 - rho) ** 2
+    b = 11 / n
+    t = d.mean() / np.sqrt(lrv / n) * np.sqrt(1 - b + b * b / 3)
+    p = 2 * sps.t.sf(abs(t), 1.5 / b)
     assert got.estimate == pytest.approx(d.mean(), rel=1e-12)
     assert got.p_value == pytest.approx(p, rel=1e-9)
     assert got.settings["lag"] == 10
+    assert got.settings["prewhitening_rho"] == pytest.approx(rho)
+    half = sps.t.ppf(0.975, 1.5 / b) * np.sqrt(lrv / n) / np.sqrt(1 - b + b * b / 3)
+    assert (got.ci_low, got.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
 
 
 def test_losses_and_summary() -> None:
@@ -77,3 +85,54 @@ def test_too_little_data_is_said_not_guessed() -> None:
     assert stats.sequential_p_value(idx[:2], [1.0, 2.0], idx[2:], [1.0, 2.0]) is None
     assert stats.required_per_arm(idx[:2], [1.0, 2.0], idx[2:], [1.0, 2.0]) is None
     assert stats.srm(0, 0, 0.5)["mismatch"] is None
+
+
+def _daily_arms(days: int, hours: int = 24) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    idx = pd.date_range("2026-03-01", periods=days * 24, freq="1h", tz="UTC")[
+        : (days - 1) * 24 + hours
+    ]
+    is_b = arms_for(5, idx, 0.5, slot_minutes=60) == "b"
+    rng = np.random.default_rng(3)
+    loss = np.abs(rng.normal(0, 1, idx.size)) * np.where(is_b, 0.5, 1.0)
+    return idx, loss, is_b
+
+
+def test_sequential_p_value_waits_for_complete_blocks() -> None:
+    idx, loss, is_b = _daily_arms(8, hours=10)  # 7 full days and 10 hours of the 8th
+    args = (idx[~is_b], loss[~is_b], idx[is_b], loss[is_b])
+    seven = stats.sequential_p_value(*args)
+    assert seven is not None
+    # The partial 8th day does not count, with or without a clock …
+    assert stats.sequential_p_value(*args, now=idx[-1]) == seven
+    cut = idx < pd.Timestamp("2026-03-08", tz="UTC")
+    full7 = (idx[cut & ~is_b], loss[cut & ~is_b], idx[cut & is_b], loss[cut & is_b])
+    assert stats.sequential_p_value(*full7) == seven
+    # … and with a clock before the 7th day ends, there are only 6 blocks: no decision yet.
+    assert stats.sequential_p_value(*args, now=pd.Timestamp("2026-03-07 12:00", tz="UTC")) is None
+    # Naive timestamps are taken as UTC.
+    naive = (idx[~is_b].tz_localize(None), loss[~is_b], idx[is_b].tz_localize(None), loss[is_b])
+    assert stats.sequential_p_value(*naive) == seven
+
+
+def test_blocked_test_counts_what_it_drops() -> None:
+    idx, loss, is_b = _daily_arms(5)
+    la = loss[~is_b].copy()
+    la[:3] = np.nan
+    got = stats.compare_arms(idx[~is_b], la, idx[is_b], loss[is_b])
+    assert got.settings["points_dropped"] == 3
+    assert got.n_a + got.n_b == idx.size - 3
+    assert got.estimate < 0  # B's losses are half of A's
+    assert stats.verdict(got, 0.05, p_value=0.5) == "inconclusive"
+
+
+def test_required_size_for_rmse_counts_in_squared_errors() -> None:
+    idx, loss, is_b = _daily_arms(6)
+    args = (idx[~is_b], loss[~is_b], idx[is_b], loss[is_b])
+    mae = stats.required_per_arm(*args, mde_relative=0.10)
+    rmse = stats.required_per_arm(*args, mde_relative=0.10, metric="rmse")
+    assert mae is not None
+    assert rmse is not None
+    # Same losses, so the same spread: only the effect differs. 10 % lower RMSE is 19 % lower
+    # mean squared error, so about (10/19)² of the readings.
+    assert rmse < mae
+    assert rmse == pytest.approx(mae * (0.10 / 0.19) ** 2, rel=0.25)
