@@ -126,3 +126,10 @@ class PromotionSettings(BaseModel):
     rollback_min_points: int = Field(
         96, ge=1, description="Common scored readings the watch needs before it can decide."
     )
+    rollback_alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="Chance of rolling back a champion exactly rollback_worse_by worse, over "
+        "the whole watch (split over its daily looks).",
+    )
