@@ -133,7 +133,13 @@ def analyse(
     seq_p = None
     if test.sequential:
         seq_p = _safe(
-            stats.sequential_p_value, ts_a, loss_a, ts_b, loss_b, min_units=sequential_min_days
+            stats.sequential_p_value,
+            ts_a,
+            loss_a,
+            ts_b,
+            loss_b,
+            min_units=sequential_min_days,
+            now=now,
         )
     srm = stats.srm(
         _units(test, a.index), _units(test, b.index), test.traffic_split, alpha=srm_alpha
@@ -156,6 +162,7 @@ def analyse(
         power=power,
         mde_relative=mde,
         split=test.traffic_split,
+        metric=test.primary_metric,
     )
     reached = len(a) >= test.min_samples_per_arm and len(b) >= test.min_samples_per_arm
     stamps = [pd.Timestamp(t) for t in (*ts_a[-1:], *ts_b[-1:])]
