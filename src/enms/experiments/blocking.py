@@ -15,7 +15,9 @@ is part of each ``d_k``'s variance, which the sample variance over blocks estima
 two versions' errors differ by a slowly varying component (two real models), blocks must be
 long against that component's correlation time — a day against the hours of an energy
 model's error memory; the simulations in ``tests/experiments/test_stats_simulation.py``
-check it. Blocks in which one arm scored nothing are left out (which ones depends only on the
+check it. Blocks are not equally noisy (a day of large errors, a partial day), so the t
+reference uses Welch–Satterthwaite degrees of freedom (:meth:`BlockedDifferences.effective_df`).
+Blocks in which one arm scored nothing are left out (which ones depends only on the
 hash, never on the losses, so leaving them out biases nothing) and counted.
 """
 
