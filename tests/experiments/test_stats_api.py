@@ -25,18 +25,41 @@ def test_compare_arms_equals_one_sample_t_on_daily_differences_by_scipy() -> Non
     ia, ib = idx[arm == "a"], idx[arm == "b"]
     got = stats.compare_arms(ia, la[arm == "a"], ib, lb[arm == "b"], alpha=0.05)
 
-    # By hand: per-day means with pandas, one-sample t over days with scipy.
-    day_a = pd.Series(la[arm == "a"], index=ia).groupby(ia.normalize()).mean()
-    day_b = pd.Series(lb[arm == "b"], index=ib).groupby(ib.normalize()).mean()
-    d = (day_b - day_a).to_numpy()
+    # By hand: per-day means and counts with pandas, the one-sample t statistic with scipy,
+    # Welch–Satterthwaite df from per-day variance proxies (1/n_a + 1/n_b)·level², scipy's t.
+    day_a = pd.Series(la[arm == "a"], index=ia).groupby(ia.normalize()).agg(["mean", "size"])
+    day_b = pd.Series(lb[arm == "b"], index=ib).groupby(ib.normalize()).agg(["mean", "size"])
+    d = (day_b["mean"] - day_a["mean"]).to_numpy()
     ref = sps.ttest_1samp(d, 0.0)
-    ci = ref.confidence_interval(0.95)
+    level = ((day_a["mean"] + day_b["mean"]) / 2).to_numpy()
+    v = (1 / day_a["size"].to_numpy() + 1 / day_b["size"].to_numpy()) * level**2
+    k = d.size
+    df = (k - 1) * v.sum() ** 2 / (k * (v**2).sum())
+    p = 2 * sps.t.sf(abs(ref.statistic), df)
+    half = sps.t.ppf(0.975, df) * d.std(ddof=1) / np.sqrt(k)
     assert got.n_units == 10
+    assert 1 <= got.settings["df"] <= 9
+    assert got.settings["df"] == pytest.approx(df, rel=1e-12)
     assert got.estimate == pytest.approx(d.mean(), rel=1e-12)
-    assert got.p_value == pytest.approx(ref.pvalue, rel=1e-9)
-    assert (got.ci_low, got.ci_high) == pytest.approx((ci.low, ci.high), rel=1e-9)
+    assert got.p_value == pytest.approx(p, rel=1e-9)
+    assert (got.ci_low, got.ci_high) == pytest.approx((d.mean() - half, d.mean() + half))
     assert got.n_a + got.n_b == idx.size
-    assert stats.verdict(got, 0.05) == ("b" if ref.pvalue < 0.05 else "inconclusive")
+    # With equal blocks the df are K − 1 and the p-value is scipy's one-sample t-test's.
+    assert df < k - 1
+    assert stats.verdict(got, 0.05) == ("b" if p < 0.05 else "inconclusive")
+
+
+def test_compare_arms_on_equal_blocks_is_scipys_one_sample_t_test() -> None:
+    idx = pd.date_range("2026-03-01", periods=6 * 4, freq="6h", tz="UTC")
+    is_b = np.tile([False, True], idx.size // 2)
+    la = np.ones(idx.size // 2)  # the same level every day (B within 1 %): equal proxies
+    rng = np.random.default_rng(9)
+    lb = 1.0 + rng.normal(0, 0.01, idx.size // 2)
+    got = stats.compare_arms(idx[~is_b], la, idx[is_b], lb)
+    d = lb.reshape(-1, 2).mean(axis=1) - 1.0
+    ref = sps.ttest_1samp(d, 0.0)
+    assert got.settings["df"] == pytest.approx(5, rel=1e-3)
+    assert got.p_value == pytest.approx(ref.pvalue, rel=1e-3)
 
 
 def test_diebold_mariano_equals_a_hand_hac_computation() -> None:

@@ -3,7 +3,8 @@
 Estimated from the data so far: the spread of the per-day differences of the arms' mean
 losses (:mod:`enms.experiments.blocking`) and A's mean loss. The effect to detect is
 ``mde_relative`` × A's mean loss; the number of days ``K`` is the smallest with the power of
-the two-sided blocked t-test (non-central t with ``K − 1`` degrees of freedom) at least
+the two-sided blocked t-test (non-central t with the effective degrees of freedom, the share
+of ``K − 1`` measured on the data so far) at least
 ``power``; the answer is ``K`` times the smaller arm's readings per full day at the configured
 split.
 
@@ -36,27 +37,34 @@ MIN_PILOT_BLOCKS = 3
 MAX_BLOCKS = 100_000
 
 
-def blocked_t_power(k: int, effect: float, sd: float, alpha: float) -> float:
+def blocked_t_power(
+    k: int, effect: float, sd: float, alpha: float, *, df_ratio: float = 1.0
+) -> float:
     """Power of the two-sided blocked t-test with ``k`` blocks for a true mean ``effect``.
+
+    ``df_ratio``: the test's degrees of freedom as a share of ``k − 1`` (the effective
+    degrees of freedom of unequal blocks, as measured on the data so far).
 
     >>> round(blocked_t_power(20, 1.0, 1.0, 0.05), 3)
     0.989
     """
     if k < 2:
         return 0.0
-    df = k - 1
+    df = max((k - 1) * df_ratio, 1.0)
     crit = float(sps.t.ppf(1.0 - alpha / 2.0, df))
     nc = abs(effect) * math.sqrt(k) / sd
     return float(sps.nct.sf(crit, df, nc) + sps.nct.cdf(-crit, df, nc))
 
 
-def blocks_needed(effect: float, sd: float, *, alpha: float, power: float) -> int:
+def blocks_needed(
+    effect: float, sd: float, *, alpha: float, power: float, df_ratio: float = 1.0
+) -> int:
     """Smallest number of blocks giving ``power`` against ``effect`` (per-block sd ``sd``)."""
     if sd <= 0.0:
         return 2
     z = float(sps.norm.ppf(1.0 - alpha / 2.0) + sps.norm.ppf(power))
     k = max(2, math.floor((z * sd / abs(effect)) ** 2))
-    while k < MAX_BLOCKS and blocked_t_power(k, effect, sd, alpha) < power:
+    while k < MAX_BLOCKS and blocked_t_power(k, effect, sd, alpha, df_ratio=df_ratio) < power:
         k += 1
     return k
 
@@ -101,6 +109,7 @@ def required_per_arm(
     df = bd.n_blocks - 1
     sd = float(np.std(bd.diffs, ddof=1)) * math.sqrt(df / float(sps.chi2.ppf(1.0 - confidence, df)))
     effect = 1.0 - (1.0 - mde_relative) ** 2 if metric == "rmse" else mde_relative
-    k = blocks_needed(effect * base, sd, alpha=alpha, power=power)
+    ratio = bd.effective_df() / df
+    k = blocks_needed(effect * base, sd, alpha=alpha, power=power, df_ratio=ratio)
     per_block = float(np.median(bd.count_a + bd.count_b))
     return math.ceil(k * per_block * min(split, 1.0 - split))
