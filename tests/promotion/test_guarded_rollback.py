@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.promotion.helpers import import_days, make_plant_machine, register_fitted
 
 from enms.alerts.models import ModelAlert
 from enms.core.clock import FrozenClock
@@ -19,6 +18,7 @@ from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.predictions.tasks import score_predictions
 from enms.promotion.tasks import promotion_watch
+from tests.promotion.helpers import import_days, make_plant_machine, register_fitted
 
 API = "/api/v1"
 
@@ -73,7 +73,8 @@ def test_a_worse_champion_is_rolled_back_within_the_watch(
     result = promotion_watch(factory=session_factory, settings=settings, clock=clock)
     assert [r["watch_id"] for r in result["rolled_back"]] == [watch["id"]]
     figures = result["rolled_back"][0]
-    assert figures["n"] == 240  # the ten new days, hourly, scored by both versions
+    # Ten new days arrived; the watch judges the first seven, hourly, scored by both versions.
+    assert (figures["n"], figures["n_days"]) == (168, 7)
     assert figures["relative"] > 0.3  # v2 over-predicts by ~40 %: its MAE is far worse
     assert figures["p_value"] < figures["alpha"]
 
@@ -95,7 +96,7 @@ def test_a_worse_champion_is_rolled_back_within_the_watch(
         alert = s.query(ModelAlert).filter_by(machine_id=machine_id).one()
         assert (alert.alert_type, alert.model_type) == ("degradation", "baseline")
         assert alert.message.startswith("baseline v2 rolled back to v1 after its promotion: ")
-        assert "on the same 240 readings" in alert.message
+        assert "on the same 168 readings" in alert.message
         assert alert.details["rule"] == "guarded_rollback"
     watches = client.get(f"{base}/promotion-watches").json()
     assert [(w["state"], w["result"]["reason"][:17]) for w in watches] == [

@@ -62,7 +62,7 @@ def _pct(value: float) -> str:
     return f"{100 * value:+.1f} %"
 
 
-NO_TEST = "no A/B test behind this promotion"
+NO_TEST = "no A/B test judged (registration, or a promotion by hand)"
 
 
 def test_concluded(c: Candidate, e: TestEvidence | None, s: PromotionSettings) -> Verdict:

@@ -30,7 +30,14 @@ from enms.core.timewindow import as_utc
 from enms.predictions.repository import points_frame
 from enms.promotion import watches
 from enms.promotion.models import ENDED, PASSED, ROLLED_BACK, WATCHING, PromotionWatch
-from enms.promotion.watch import Comparison, alpha_per_look, compare_alarms, compare_energy, paired
+from enms.promotion.watch import (
+    Comparison,
+    alpha_per_look,
+    compare_alarms,
+    compare_energy,
+    judged_days,
+    paired,
+)
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
 
@@ -78,7 +85,8 @@ def _read(factory: SessionFactory, watch_id: int) -> _Look | None:
         if watch is None or watch.state != WATCHING:
             return None
         since = watches.since_of(watch)
-        start = since + timedelta(microseconds=1) if since else None
+        # Whole UTC days from the first midnight after the newest reading at promotion.
+        start = _next_midnight(since) if since else None
         new = session.get(ModelVersion, watch.champion_id)
         old = session.get(ModelVersion, watch.previous_id)
         # ON DELETE CASCADE removes a watch with its versions
@@ -105,6 +113,7 @@ def _compare(look: _Look, settings: Settings) -> Comparison:
     policy = settings.promotion
     alpha = alpha_per_look(policy.rollback_alpha, policy.watch_days)
     worse_by, points = policy.rollback_worse_by, policy.rollback_min_points
+    days = judged_days(policy.watch_days)
     if look.model_type == "anomaly":
         return compare_alarms(
             look.pairs_frame,
@@ -112,8 +121,11 @@ def _compare(look: _Look, settings: Settings) -> Comparison:
             alpha=alpha,
             min_points=points,
             budget=policy.detector_alarm_budget,
+            max_days=days,
         )
-    return compare_energy(look.pairs_frame, worse_by=worse_by, alpha=alpha, min_points=points)
+    return compare_energy(
+        look.pairs_frame, worse_by=worse_by, alpha=alpha, min_points=points, max_days=days
+    )
 
 
 def _still_open(session: Session, look: _Look) -> PromotionWatch | None:
@@ -198,6 +210,11 @@ def _end(factory: SessionFactory, look: _Look, clock: Clock) -> None:
         reason = f"v{look.champion_version} is no longer the champion"
         watches.decide(session, watch, state=ENDED, result={"reason": reason}, reason=reason,
                        actor=ACTOR, clock=clock)  # fmt: skip
+
+
+def _next_midnight(moment: datetime) -> datetime:
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day + timedelta(days=1)
 
 
 def _iso(clock: Clock) -> str:

@@ -4,24 +4,27 @@ readings? Pure (numpy/scipy/pandas); :mod:`enms.promotion.tasks` reads the log a
 Both versions are shadow-scored on every reading, so the comparison is *paired*: the points
 of the two versions with the same target (and origin) and a known actual.
 
-Energy models (baselines, forecasters) — the threshold is built into the null hypothesis.
-With ``w = rollback_worse_by`` and per point ``d = |e_new| − (1 + w)·|e_previous|``, the new
-champion is rolled back when ``MAE_new > (1 + w)·MAE_previous`` *significantly*: a one-sided
-t-test on the **daily means** of ``d`` (H0: mean d ≤ 0). Errors of consecutive readings are
-strongly autocorrelated (AR(1) φ ≈ 0.9 at hourly readings is usual), which makes a t-test on
-the points themselves far too confident; within a day the correlation has decayed
-(0.9²⁴ ≈ 0.08), so days are close to independent blocks. At least :data:`MIN_DAYS` days and
-``rollback_min_points`` common points are needed before anything is decided.
+Energy models (baselines, forecasters): with ``w = rollback_worse_by``, the new champion is
+rolled back when its MAE on the common points is more than ``(1 + w)`` times the previous
+one's *and* significantly worse: a one-sided t-test (H0: MAE_new ≤ MAE_previous) on the
+**daily log ratios** ``log(MAE_new,day / MAE_previous,day)``. Errors of consecutive readings
+are strongly autocorrelated (AR(1) φ ≈ 0.9 at hourly readings is usual), which makes a test
+on the points themselves far too confident (a point-level t rolls back ~4× too often in the
+simulations of ``tests/promotion/test_watch_statistics.py``); within a day the correlation has
+decayed (0.9²⁴ ≈ 0.08), so days are close to independent blocks, and the ratio cancels what
+both versions share (the day's weather, the load level). At least :data:`MIN_DAYS` whole days
+and ``rollback_min_points`` common points are needed before anything is decided.
 
 Detectors — the alarm rate on the same readings: rolled back when it is above the budget, above
 ``(1 + w)`` times the previous detector's, and an exact one-sided sign test on the readings
 where only one of the two alarmed (McNemar) says the new one alarms more often.
 
 Repeated looks: the job runs every monitoring tick, but only whole days are judged (the day
-of the newest point is left out until a later day begins), so a watch of ``D`` days looks at
-most ``⌈D⌉`` times with new data; each look uses ``alpha / ⌈D⌉`` (Bonferroni), which keeps
-the chance of a wrong rollback of a champion exactly ``w`` worse at most ``alpha`` over the
-whole watch (and far below it for a champion that is as good or better).
+of the newest point is left out until a later day begins) and only the first ``⌈D⌉`` days
+after the promotion (``D = watch_days``), so a watch looks at most ``⌈D⌉ − MIN_DAYS + 1``
+times with new data; each look uses ``rollback_alpha`` divided by that (Bonferroni), which
+keeps the chance of rolling back a champion as good as the previous one at most
+``rollback_alpha`` over the whole watch.
 """
 
 from __future__ import annotations
@@ -35,9 +38,7 @@ import pandas as pd
 from scipy import stats
 
 MIN_DAYS = 3
-METHOD_ENERGY = (
-    "one-sided t on daily means of |e_new| - (1 + w)|e_previous| (paired, same readings)"
-)
+METHOD_ENERGY = "one-sided t on daily log MAE ratios new/previous (paired, same readings)"
 METHOD_ALARMS = "exact one-sided sign test on discordant alarms (McNemar), paired"
 
 
@@ -110,12 +111,26 @@ def whole_days(index: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(day != last) if partial else np.ones(len(index), dtype=bool)
 
 
+def first_days(pairs: pd.DataFrame, days: int | None) -> pd.DataFrame:
+    """The points of the first ``days`` UTC days (all when None)."""
+    if days is None or pairs.empty:
+        return pairs
+    day = pd.DatetimeIndex(pairs.index).floor("D")
+    return pairs[day < day.min() + pd.Timedelta(days=days)]
+
+
 def compare_energy(
-    pairs: pd.DataFrame, *, worse_by: float, alpha: float, min_points: int
+    pairs: pd.DataFrame,
+    *,
+    worse_by: float,
+    alpha: float,
+    min_points: int,
+    max_days: int | None = None,
 ) -> Comparison:
-    """The energy models' rule (see the module docstring) on paired points."""
+    """The energy models' rule (see the module docstring) on paired points (of their first
+    ``max_days`` days)."""
     pairs = pairs[np.isfinite(pairs["new"]) & np.isfinite(pairs["old"])]
-    pairs = pairs[whole_days(pd.DatetimeIndex(pairs.index))]
+    pairs = first_days(pairs[whole_days(pd.DatetimeIndex(pairs.index))], max_days)
     e_new = np.abs(pairs["actual"].to_numpy() - pairs["new"].to_numpy())
     e_old = np.abs(pairs["actual"].to_numpy() - pairs["old"].to_numpy())
     days = pd.DatetimeIndex(pairs.index).floor("D")
@@ -127,8 +142,10 @@ def compare_energy(
     if n < min_points or n_days < MIN_DAYS:
         note = f"needs {min_points} common readings on {MIN_DAYS} whole days"
     else:
-        d = pd.Series(e_new - (1.0 + worse_by) * e_old).groupby(days).mean().to_numpy()
-        p = one_sided_t(d)
+        daily = pd.DataFrame({"new": e_new, "old": e_old}).groupby(days).mean()
+        daily = daily[(daily["new"] > 0) & (daily["old"] > 0)]
+        ratio = np.log(daily["new"].to_numpy() / daily["old"].to_numpy())
+        p = one_sided_t(ratio)
         worse = relative is not None and relative > worse_by and p < alpha
         status = "worse" if worse else "not_worse"
     return Comparison(
@@ -148,11 +165,18 @@ def compare_energy(
 
 
 def compare_alarms(
-    pairs: pd.DataFrame, *, worse_by: float, alpha: float, min_points: int, budget: float
+    pairs: pd.DataFrame,
+    *,
+    worse_by: float,
+    alpha: float,
+    min_points: int,
+    budget: float,
+    max_days: int | None = None,
 ) -> Comparison:
-    """The detectors' rule (see the module docstring) on paired points."""
+    """The detectors' rule (see the module docstring) on paired points (of their first
+    ``max_days`` days)."""
     pairs = pairs[pairs["new_flag"].notna() & pairs["old_flag"].notna()]
-    pairs = pairs[whole_days(pd.DatetimeIndex(pairs.index))]
+    pairs = first_days(pairs[whole_days(pd.DatetimeIndex(pairs.index))], max_days)
     new = pairs["new_flag"].to_numpy(dtype=bool)
     old = pairs["old_flag"].to_numpy(dtype=bool)
     n, n_days = len(pairs), int(pd.DatetimeIndex(pairs.index).floor("D").nunique())
@@ -200,6 +224,11 @@ def one_sided_t(values: np.ndarray) -> float:
     return float(stats.t.sf(mean / (sd / math.sqrt(k)), df=k - 1))
 
 
+def judged_days(watch_days: float) -> int:
+    """How many days after the promotion a watch judges: ⌈watch_days⌉."""
+    return max(1, math.ceil(watch_days))
+
+
 def alpha_per_look(alpha: float, watch_days: float) -> float:
-    """Bonferroni over the at most ⌈watch_days⌉ looks with new whole days."""
-    return alpha / max(1, math.ceil(watch_days))
+    """Bonferroni over the looks with a new whole day: days MIN_DAYS … ⌈watch_days⌉."""
+    return alpha / max(1, judged_days(watch_days) - MIN_DAYS + 1)
