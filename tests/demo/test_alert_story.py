@@ -22,8 +22,9 @@ created by enms-auto, 7 days (``auto_duration_days``), 72 points per arm
 a day at hourly readings. The always-valid p-value is 0.14 after 7 days (not below alpha/2);
 at the planned end (06-27) the fixed-horizon day-blocked t gives p = 0.0041 < alpha/2 for
 B − A = −9.8 kWh MAE (arm A v1: n = 89, MAE 14.3 kWh; arm B v2: n = 79, MAE 4.6): B wins,
-the gate promotes v2 (actor enms-auto), an ``ab_test_completed`` alert records it, and both alerts say "promoted v2: …". The drift alert
-resolves on 06-30, the degradation alert on 07-03. About 25 s per dialect.
+the gate promotes v2 (actor enms-auto), an ``ab_test_completed`` alert records it, and both
+alerts say "promoted v2: …". The drift alert resolves on 06-30, the degradation alert on
+07-03. About 25 s per dialect.
 """
 
 from __future__ import annotations
