@@ -20,6 +20,7 @@ from enms.evaluation.commands import evaluate
 from enms.experiments.commands import abtest_group
 from enms.jobs.commands import worker
 from enms.kpis.commands import kpis
+from enms.promotion.commands import COMMANDS as PROMOTION_COMMANDS
 from enms.readings.commands import export_group, import_group, machines_group, readings_group
 from enms.registry.commands import models_group
 from enms.training.commands import RUNTIME_KEY, jobs_group, train
@@ -68,6 +69,11 @@ for command in (
     worker,
 ):
     cli.add_command(command)
+
+
+# Promotion and rollback apply the promotion policy; they belong to `enms models` all the same.
+for command in PROMOTION_COMMANDS:
+    models_group.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,28 +1,30 @@
 """The demo's alert story, end to end through the real periodic job bodies: the compressor's
-leak opens an alert, an automatic retrain runs on the readings after the change point, the
-retrained version is promoted once it proved better, its later errors are back at the
-pre-leak level, and the alert auto-resolves — every step in the alert's history with times.
+leak opens an alert, an automatic retrain runs on the readings after the change point, enms
+starts an A/B test of the retrained version against the champion on the replayed readings,
+the new version wins and is promoted, its later errors are back at the pre-leak level, and
+the alert auto-resolves — every step in the alert's history with times.
 
 Demo seed 42, Compressor C1 only, hourly readings (the demo's 15-minute resolution would
 only make it slower), baseline only. Version 1 is trained on the demo's first window
 (January–February, as ``enms demo`` does). The readings then arrive as in the replay: March to
 mid-May at once (scored in catch-up runs), then one day at a time; after each day the job
-bodies run in the scheduler's order (:func:`enms.jobs.tasks.monitoring_bodies`) with a
-frozen clock at the end of the day, and every training job they enqueued runs to its end
-synchronously (the real runner, its fit in a child process) before the next day.
+bodies run in the scheduler's order (:func:`enms.jobs.tasks.monitoring_bodies`, including
+``ab_test_evaluate`` and ``promotion_watch``) with a frozen clock at the end of the day, and
+every training job they enqueued runs to its end synchronously (the real runner, its fit in
+a child process) before the next day.
 
-Measured (SQLite; PostgreSQL the same): the performance degradation (rmse, cv_rmse past
-their thresholds) opens a ``degradation`` alert on 2025-06-05, four days after the leak
-started (2025-06-01 00:00 Berlin = 2025-05-31 22:00 UTC); the change point estimated from
-the daily excess energy is exact. Concept drift follows on 2025-06-14 (change point
-2025-06-11, hourly readings) and its alert follows the same retrain. The retrain waits for
-14 days after the change point, is refused while the window is shorter than the baseline's
-minimum (17.5 days), runs on 2025-06-19; version 2 is promoted on 2025-06-23 (MAE 4.5 vs
-12.0 kWh on the same 96 hours); the drift alert resolves on 06-26, the degradation alert on
-06-28. Version 2's own CV(RMSE) then crosses its threshold (a held-out value from 3.6 days)
-by 3 %: a ``degradation`` alert of v2 opens on 06-30 and resolves on 07-03. MAE relative to the mean
-actual: 2.8 % before the leak (v1), 10.8 % during it (v1), 3.0 % after (v2); NMBE +0.1,
-+10.7, +0.3 %. About 30 s per dialect.
+Measured (SQLite): the performance degradation opens a ``degradation`` alert on 2025-06-05,
+four days after the leak started (2025-06-01 00:00 Berlin = 2025-05-31 22:00 UTC); concept
+drift follows on 2025-06-14 and its alert follows the same retrain. The retrain runs on
+2025-06-19 (version 2); the next pass (06-20 00:00) starts A/B test 1, v1 (A) vs v2 (B),
+created by enms-auto, 7 days (``auto_duration_days``), 72 points per arm
+(``auto_min_samples_per_arm``), sequential, 50/50 by hourly slots — about 12 points per arm
+a day at hourly readings. The always-valid p-value is 0.14 after 7 days (not below alpha/2);
+at the planned end (06-27) the fixed-horizon day-blocked t gives p = 0.0041 < alpha/2 for
+B − A = −9.8 kWh MAE (arm A v1: n = 89, MAE 14.3 kWh; arm B v2: n = 79, MAE 4.6): B wins,
+the gate promotes v2 (actor enms-auto), an ``ab_test_completed`` alert records it, and both
+alerts say "promoted v2: …". The drift alert resolves on 06-30, the degradation alert on
+07-03. About 25 s per dialect.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ from enms.core.clock import FrozenClock
 from enms.core.config import Settings, TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.demo.generator import SyntheticMachine, generate_plant
+from enms.demo.policy import demo_policy
 from enms.demo.service import import_frame
+from enms.demo.status import ab_tests_now
 from enms.demo.training import first_window_end
+from enms.experiments.models import ABTest
 from enms.jobs.tasks import monitoring_bodies, train_and_alert
 from enms.predictions import repository as log
 from enms.readings import service as readings
@@ -54,7 +59,14 @@ from enms.training.runner import RunContext
 SEED, DAYS = 42, 200
 DAILY_FROM = datetime(2025, 5, 27, tzinfo=UTC)  # day-by-day from here (before the leak)
 UNTIL = datetime(2025, 7, 6, tzinfo=UTC)
-JOBS = ("score_predictions", "performance_evaluation", "drift_check", "alert_maintenance")
+JOBS = (
+    "score_predictions",
+    "performance_evaluation",
+    "drift_check",
+    "ab_test_evaluate",
+    "promotion_watch",
+    "alert_maintenance",
+)
 
 
 def _compressor() -> SyntheticMachine:
@@ -92,6 +104,7 @@ def _errors(
 def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     session_factory: SessionFactory, settings: Settings
 ) -> None:
+    settings = demo_policy(settings)  # as ``enms demo`` runs: no CalTRACK 365-day rule
     source = _compressor()
     (leak,) = [e for e in source.truth.events if e.kind == "efficiency_loss"]
     frame = source.readings
@@ -150,7 +163,7 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
             )
             for a in alerts[:2]
         }
-        later = [(a.state, a.message) for a in alerts[2:]]
+        later = [(a.state, a.message) for a in alerts[2:] if a.alert_type != "ab_test_completed"]
         first_alert = alerts[0]
         history = session.scalars(
             select(AuditLog)
@@ -172,6 +185,9 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
         moves = registry.alias_history(
             session=session, machine_id=machine_id, model_type="baseline"
         )
+        tests = session.scalars(select(ABTest).order_by(ABTest.id)).all()
+        completed_alerts = [a for a in alerts if a.alert_type == "ab_test_completed"]
+        status_line = ab_tests_now(session, UNTIL)
     # the energy-grade degradation opens first, within a week of the leak; concept drift
     # follows (and follows the same retrain)
     assert [a.alert_type for a in alerts[:2]] == ["degradation", "drift"]
@@ -187,12 +203,27 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     assert data_start is not None
     assert abs(data_start - leak.start) <= timedelta(days=1)
     assert story["drift"][3] == job.id  # the drift alert is covered by the same job
-    # the retrained version was promoted by the rule, the reason naming the alert
+    # enms tested the retrained version against the champion: B won and was promoted
+    (test,) = tests
+    assert (test.created_by, test.status, test.winner) == ("enms-auto", "completed", "b")
+    assert (test.model_a_id, test.model_b_id) != (None, None)
+    assert test.promotion is not None
+    assert test.promotion.startswith("promoted v2")
+    assert test.p_value is not None
+    assert test.p_value < test.alpha
+    assert test.end_date is not None
+    assert test.planned_end_date is not None
+    assert test.end_date <= test.planned_end_date + timedelta(days=1)
+    assert test.results is not None
+    assert test.results["arms"][1]["mae"] < test.results["arms"][0]["mae"]
     assert champion.version == version == 2
-    (promotion,) = [m for m in moves if m.action == "promote"]
+    (promotion,) = [m for m in moves if m.action == "promote" and m.alias == "champion"]
     assert promotion.actor == "enms-auto"
-    assert promotion.reason is not None
-    assert f"alert {first_alert.id}:" in promotion.reason
+    assert promotion.to_version == 2
+    assert abs(promotion.at - test.end_date) < timedelta(minutes=1)
+    (completed,) = completed_alerts
+    assert status_line == "; A/B tests: 1 (0 running, 1 completed: 1 won by B, 1 promoted)"
+    assert f"A/B test {test.id} v1 vs v2 completed: B (v2) won" in completed.message
     # its later errors are back near the pre-leak level (v1 on the four weeks before the leak)
     before, _bias_before = _errors(
         session_factory, machine_id, 1, leak.start - timedelta(days=28), leak.start
@@ -213,7 +244,11 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     names = [name for name, _at in rules]
     assert names[0] == "alert_opened"
     assert names[-1] == "condition_cleared"
-    assert names.index("auto_retrain_enqueued") < names.index("auto_promoted")
+    assert (
+        names.index("auto_retrain_enqueued")
+        < names.index("auto_ab_test_started")
+        < names.index("auto_promoted")
+    )
     assert [at for _n, at in rules] == sorted(at for _n, at in rules)
     assert rules[0][1] == opened
     assert rules[-1][1] == story["degradation"][2]

@@ -1,5 +1,6 @@
-"""The periodic ``alert_maintenance`` job: auto-resolve, promote automatically retrained
-challengers that proved better (:mod:`enms.alerts.promotion`), then send due notifications."""
+"""The periodic ``alert_maintenance`` job: auto-resolve alerts clear for long enough, then send
+due notifications. (Promoting retrained challengers is the A/B test's and the promotion
+gate's job: :mod:`enms.experiments.tasks`.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 from enms.alerts.maintenance import auto_resolve
 from enms.alerts.notify.dispatch import dispatch
-from enms.alerts.promotion import promote_retrained
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory
@@ -18,6 +18,5 @@ def alert_maintenance(
 ) -> dict[str, Any]:
     """One pass: resolve alerts clear for long enough, then notify what is due."""
     resolved = auto_resolve(factory=factory, settings=settings, clock=clock)
-    promoted = promote_retrained(factory=factory, settings=settings, clock=clock)
     sent = dispatch(factory=factory, settings=settings, clock=clock)
-    return {"auto_resolve": resolved, "auto_promotion": promoted, "notifications": sent}
+    return {"auto_resolve": resolved, "notifications": sent}

@@ -77,6 +77,19 @@ class ABTestSettings(BaseModel):
     auto_duration_days: float = Field(
         7, gt=0, description="Planned length of the tests enms starts itself."
     )
+    auto_min_samples_per_arm: int = Field(
+        72,
+        ge=1,
+        description="Scored readings each arm of a test enms started itself needs before a "
+        "verdict (smaller than min_samples_per_arm so the always-valid sequential test can "
+        "conclude within days on a clear improvement).",
+    )
+    sequential_min_days: int = Field(
+        7,
+        ge=2,
+        description="Whole days of data (blocks) the sequential test needs before it may "
+        "decide early.",
+    )
 
 
 class PromotionSettings(BaseModel):
@@ -112,4 +125,11 @@ class PromotionSettings(BaseModel):
     )
     rollback_min_points: int = Field(
         96, ge=1, description="Common scored readings the watch needs before it can decide."
+    )
+    rollback_alpha: float = Field(
+        0.05,
+        gt=0,
+        lt=0.5,
+        description="Chance of rolling back a champion exactly rollback_worse_by worse, over "
+        "the whole watch (split over its daily looks).",
     )

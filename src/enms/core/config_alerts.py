@@ -56,19 +56,6 @@ class AlertSettings(BaseModel):
         description="An automatic retrain starts its window at the detected change point when "
         "at least this many days of readings follow it; otherwise it waits.",
     )
-    promote_after_days: float = Field(
-        3,
-        gt=0,
-        description="A challenger an automatic retrain produced is compared with the champion "
-        "once it has been shadow-scored this many days after its training end.",
-    )
-    promote_min_gain: float = Field(
-        0.05,
-        ge=0,
-        lt=1,
-        description="That challenger is promoted when its MAE on the same logged timestamps is "
-        "at least this fraction below the champion's (until issue 11's A/B gate).",
-    )
     anomaly_cluster_count: int = Field(
         6,
         ge=1,

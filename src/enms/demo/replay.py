@@ -33,7 +33,7 @@ from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.meta import InstanceInfo
 from enms.demo.service import import_frame
-from enms.demo.status import alerts_now, drift_now
+from enms.demo.status import ab_tests_now, alerts_now, drift_now
 from enms.predictions.models import PredictionPoint
 from enms.readings import service as readings
 from enms.readings.models import Machine
@@ -274,9 +274,10 @@ class Replay:
             logged = session.scalar(select(func.count()).select_from(PredictionPoint)) or 0
             drift = drift_now(session, self.clock.now())
             alerts = alerts_now(session, self.clock.now())
+            tests = ab_tests_now(session, self.clock.now())
         return (
             f"replayed to {day:%Y-%m-%d}: {machines} machines, {logged:,} predictions logged, "
-            f"{drift}{alerts}"
+            f"{drift}{alerts}{tests}"
         )
 
     def start(self, ready: Callable[[], bool] | None = None) -> None:

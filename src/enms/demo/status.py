@@ -1,7 +1,8 @@
 """The replay's weekly status line: drift flagged, energy off baseline, alerts and retrains.
 
 Owns :func:`drift_now` (each (machine, model type)'s newest drift check up to the replay's
-"now") and :func:`alerts_now` (alerts opened / resolved and automatic retrains so far).
+"now"), :func:`alerts_now` (alerts opened / resolved and automatic retrains so far) and
+:func:`ab_tests_now` (A/B tests started, completed, won by B and promoted so far).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from enms.alerts.models import ModelAlert
 from enms.evaluation.models import PerformanceMetric
+from enms.experiments.models import ABTest
 from enms.readings.models import Machine
 from enms.training.models import TrainingJob
 
@@ -41,6 +43,24 @@ def alerts_now(session: Session, now: datetime) -> str:
     return (
         f"; alerts: {len(rows)} opened, {resolved} resolved, {len(still)} open{shown}; "
         f"automatic retrains: {len(jobs)} ({completed} completed)"
+    )
+
+
+def ab_tests_now(session: Session, now: datetime) -> str:
+    """``; A/B tests: N (R running, C completed: W won by B, P promoted)`` of the tests started
+    up to ``now``, or "" while there is none."""
+    rows = session.execute(
+        select(ABTest.status, ABTest.winner, ABTest.promotion).where(ABTest.start_date <= now)
+    ).all()
+    if not rows:
+        return ""
+    running = sum(1 for r in rows if r.status == "running")
+    completed = [r for r in rows if r.status == "completed"]
+    won = sum(1 for r in completed if r.winner == "b")
+    promoted = sum(1 for r in completed if (r.promotion or "").startswith("promoted"))
+    return (
+        f"; A/B tests: {len(rows)} ({running} running, {len(completed)} completed: "
+        f"{won} won by B, {promoted} promoted)"
     )
 
 

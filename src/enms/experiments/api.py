@@ -1,7 +1,54 @@
-"""JSON routes of A/B tests (``/api/v1/model-performance/ab-test…``)."""
+"""JSON routes of A/B tests (``/api/v1/model-performance/ab-test…``).
+
+``POST /ab-test/start`` (201), ``GET /ab-test/{id}/results``, ``POST /ab-test/{id}/stop``,
+``GET /ab-tests?status=&machine_id=&model_type=``. Thin handlers over
+:mod:`enms.experiments.service`; its domain errors become 404/409/422 naming the field.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.experiments import service
+from enms.experiments.schemas import ABTestRead, ABTestResults, ABTestStart, ABTestStop
+
 router = APIRouter(prefix="/model-performance", tags=["ab-tests"])
+
+
+@router.post("/ab-test/start", status_code=201)
+def start_test(
+    body: ABTestStart, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ABTestRead:
+    """Start an A/B test (defaults: A = champion, B = challenger, settings' design)."""
+    test = service.start(session=session, data=body, settings=settings, clock=clock)
+    return service.read(session, test)
+
+
+@router.get("/ab-test/{test_id}/results")
+def test_results(
+    test_id: int, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> ABTestResults:
+    """Per-arm figures, the arm test, SRM, the paired test, sample size and verdict."""
+    return service.results(session=session, test_id=test_id, settings=settings, clock=clock)
+
+
+@router.post("/ab-test/{test_id}/stop")
+def stop_test(test_id: int, body: ABTestStop, session: SessionDep, clock: ClockDep) -> ABTestRead:
+    """Stop a running test early (no verdict, no promotion)."""
+    test = service.stop(session=session, test_id=test_id, data=body, clock=clock)
+    return service.read(session, test)
+
+
+@router.get("/ab-tests")
+def list_tests(
+    session: SessionDep,
+    status: str | None = None,
+    machine_id: int | None = None,
+    model_type: str | None = None,
+) -> list[ABTestRead]:
+    """Tests newest first, filtered by status (running|completed|stopped), machine, type."""
+    rows = service.list_tests(
+        session=session, status=status, machine_id=machine_id, model_type=model_type
+    )
+    return [service.read(session, t) for t in rows]

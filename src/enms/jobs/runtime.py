@@ -94,6 +94,7 @@ class Runtime:
             draining=self.draining,
             grace_seconds=self.settings.queue.grace_seconds,
             enqueue=self.enqueue_training,
+            promotion=self.settings.promotion,
         )
 
 

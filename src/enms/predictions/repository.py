@@ -22,8 +22,9 @@ from enms.readings.models import EnergyReading
 from enms.registry.models import ModelAlias
 
 POINT_COLUMNS = ("origin", "predicted", "lower", "upper", "actual", "score", "flagged", "arm")
-#: Aliases whose versions are scored (shadow scoring: both see every reading).
-SCORED_ALIASES = ("champion", "challenger")
+#: Aliases whose versions are scored (shadow scoring: all see every reading; `previous` is the
+#: champion before a promotion, kept scored while the new one is watched).
+SCORED_ALIASES = ("champion", "challenger", "previous")
 
 
 def _value(v: Any) -> Any:

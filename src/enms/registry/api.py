@@ -1,4 +1,6 @@
-"""JSON routes for model versions, promotion and rollback."""
+"""JSON routes for model versions, their alias history and external versions.
+
+Promotion and rollback (same paths) live in :mod:`enms.promotion.api`: they apply the gate."""
 
 from __future__ import annotations
 
@@ -8,13 +10,7 @@ from enms.api.deps import ClockDep, SessionDep
 from enms.core.timewindow import as_utc
 from enms.readings import service as readings
 from enms.registry import external, service
-from enms.registry.schemas import (
-    AliasChange,
-    AliasEvent,
-    ExternalVersionCreate,
-    PromoteRequest,
-    VersionRead,
-)
+from enms.registry.schemas import AliasEvent, ExternalVersionCreate, VersionRead
 
 router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["registry"])
 
@@ -33,42 +29,6 @@ def get_version(machine_id: int, model_type: str, version: int, session: Session
         session=session, machine_id=machine_id, model_type=model_type, version=version
     )
     return service.read(session, row)
-
-
-@router.post("/promote")
-def promote(
-    machine_id: int, model_type: str, body: PromoteRequest, session: SessionDep, clock: ClockDep
-) -> VersionRead:
-    """Make a version the champion (recorded in the alias history)."""
-    return service.promote(
-        session=session,
-        machine_id=machine_id,
-        model_type=model_type,
-        version=body.version,
-        actor=body.actor,
-        reason=body.reason,
-        clock=clock,
-    )
-
-
-@router.post("/rollback")
-def rollback(
-    machine_id: int,
-    model_type: str,
-    session: SessionDep,
-    clock: ClockDep,
-    body: AliasChange | None = None,
-) -> VersionRead:
-    """Return the champion alias to the previous champion (the body is optional)."""
-    body = body or AliasChange()
-    return service.rollback(
-        session=session,
-        machine_id=machine_id,
-        model_type=model_type,
-        actor=body.actor,
-        reason=body.reason,
-        clock=clock,
-    )
 
 
 @router.get("/aliases/history")

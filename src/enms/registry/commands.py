@@ -1,4 +1,5 @@
-"""``enms models list|show|promote|rollback``."""
+"""``enms models list|show|sign-unsigned`` (``promote`` and ``rollback`` are attached from
+:mod:`enms.promotion.commands` by the CLI assembly)."""
 
 from __future__ import annotations
 
@@ -160,60 +161,6 @@ def _report_lines(report: dict[str, Any]) -> list[str]:
                 + (f"  ({cells['error']})" if cells.get("error") else "")
             )
     return lines
-
-
-@models_group.command("promote")
-@click.argument("model_type", type=MODEL_TYPE)
-@click.option("--machine", required=True)
-@click.option("--version", type=int, required=True)
-@click.option("--reason", default=None)
-@json_option
-@pass_app
-def promote(
-    app: AppContext, model_type: str, machine: str, version: int, reason: str | None, as_json: bool
-) -> None:
-    """Make VERSION the champion."""
-    from enms.readings import service as readings
-    from enms.registry import service
-
-    with session_scope(app.session_factory, write=True) as session:
-        target = readings.get_machine_by_name(session=session, name=machine)
-        row = service.promote(
-            session=session,
-            machine_id=target.id,
-            model_type=model_type,
-            version=version,
-            actor="cli",
-            reason=reason,
-            clock=app.clock,
-        )
-    emit(row, as_json, lambda v: f"{model_type} v{v.version} is now the champion of {machine}")
-
-
-@models_group.command("rollback")
-@click.argument("model_type", type=MODEL_TYPE)
-@click.option("--machine", required=True)
-@click.option("--reason", default=None)
-@json_option
-@pass_app
-def rollback(
-    app: AppContext, model_type: str, machine: str, reason: str | None, as_json: bool
-) -> None:
-    """Return the champion to the previous one."""
-    from enms.readings import service as readings
-    from enms.registry import service
-
-    with session_scope(app.session_factory, write=True) as session:
-        target = readings.get_machine_by_name(session=session, name=machine)
-        row = service.rollback(
-            session=session,
-            machine_id=target.id,
-            model_type=model_type,
-            actor="cli",
-            reason=reason,
-            clock=app.clock,
-        )
-    emit(row, as_json, lambda v: f"{model_type} champion of {machine} rolled back to v{v.version}")
 
 
 @models_group.command("sign-unsigned")

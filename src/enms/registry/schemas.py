@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class VersionRead(BaseModel):
@@ -38,6 +38,20 @@ class VersionRead(BaseModel):
     external_metadata: dict[str, Any] = Field(
         default_factory=dict, description="An external model's metadata."
     )
+    gate: list[dict[str, Any]] | None = Field(
+        None,
+        description="The promotion gate's verdicts at registration, in rule order: {rule, "
+        "passed (true/false/null: not applicable), detail}; null: never gated.",
+    )
+    gate_passed: bool | None = Field(
+        None, description="Every applicable rule passed; false: the version is flagged."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failed_rules(self) -> list[str]:
+        """Names of the gate's rules this version failed at registration."""
+        return [str(v.get("rule")) for v in self.gate or [] if v.get("passed") is False]
 
 
 class AliasChange(BaseModel):
@@ -45,12 +59,6 @@ class AliasChange(BaseModel):
 
     actor: str = Field("api", max_length=200, description="Who asks for the move.")
     reason: str | None = Field(None, max_length=2000, description="Why.")
-
-
-class PromoteRequest(AliasChange):
-    """Make ``version`` the champion."""
-
-    version: int = Field(ge=1)
 
 
 class AliasEvent(BaseModel):
@@ -63,6 +71,11 @@ class AliasEvent(BaseModel):
     from_version: int | None
     to_version: int | None
     reason: str | None
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What else was recorded with the move (a promotion's gate verdicts, "
+        "override, A/B test, a guarded rollback's figures).",
+    )
 
 
 class ExternalVersionCreate(AliasChange):

@@ -1,5 +1,8 @@
 """Use cases of the model registry: register versions, move aliases, promote, roll back.
 
+These are the registry's primitive alias moves; the promotion policy (the gate, overrides,
+the watch after a promotion) wraps them in :mod:`enms.promotion.service`.
+
 Every alias move writes an ``audit_log`` row (who, when, why, from which version) in the same
 transaction as the move, so the history can never disagree with the aliases. Rollback
 replays that history as a stack (registration and promotion push, rollback pops) and returns
@@ -24,7 +27,9 @@ from enms.registry.schemas import AliasEvent, VersionRead
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
-ALIAS_ACTIONS = ("register", "promote", "rollback")
+#: The champion before the latest promotion, kept shadow-scored while the new one is watched.
+PREVIOUS = "previous"
+ALIAS_ACTIONS = ("register", "promote", "rollback", "watch")
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,15 @@ class NewVersion:
     training_job_id: int | None
     fit_seconds: float
     created_by: str
+    #: The promotion gate's verdicts at registration (None: not gated).
+    gate: list[dict[str, Any]] | None = None
+    gate_passed: bool | None = None
 
 
 def register_version(*, session: Session, new: NewVersion, clock: Clock) -> ModelVersion:
     """Store a version, signed with the instance secret; the first becomes champion, later
-    ones challenger."""
+    ones challenger. The gate's verdicts are stored with it: a first version that failed the
+    gate still becomes champion (there is none), and the alias history says so."""
     number = repository.next_version_number(session, new.machine_id, new.model_type)
     signature = artifacts.sign(
         artifacts.signing_key(session),
@@ -80,18 +89,28 @@ def register_version(*, session: Session, new: NewVersion, clock: Clock) -> Mode
         fit_seconds=new.fit_seconds,
         created_at=clock.now(),
         created_by=new.created_by,
+        gate=new.gate,
+        gate_passed=new.gate_passed,
     )
     session.add(row)
     session.flush()
     has_champion = repository.alias(session, new.machine_id, new.model_type, CHAMPION)
     target = CHALLENGER if has_champion else CHAMPION
+    reason = f"version {row.version} registered"
+    if new.gate_passed is False:
+        failed = ", ".join(str(v["rule"]) for v in new.gate or [] if v.get("passed") is False)
+        reason += (
+            f"; champion because there was none, although it failed the gate ({failed})"
+            if target == CHAMPION
+            else f"; it failed the gate ({failed})"
+        )
     _move_alias(
         session,
         row,
         target,
         action="register",
         actor=new.created_by,
-        reason=f"version {row.version} registered",
+        reason=reason,
         clock=clock,
     )
     return row
@@ -156,8 +175,10 @@ def promote(
     actor: str,
     reason: str | None,
     clock: Clock,
+    details: dict[str, Any] | None = None,
 ) -> VersionRead:
-    """Make ``version`` the champion (recorded with the version it replaces)."""
+    """Make ``version`` the champion (recorded with the version it replaces and ``details``,
+    e.g. the gate's verdicts, in the audit row)."""
     row = get_version(
         session=session, machine_id=machine_id, model_type=model_type, version=version
     )
@@ -167,7 +188,16 @@ def promote(
     current = champion(session=session, machine_id=machine_id, model_type=model_type)
     if current is not None and current.id == row.id:
         raise Conflict(f"version {version} is already the {model_type} champion")
-    _move_alias(session, row, CHAMPION, action="promote", actor=actor, reason=reason, clock=clock)
+    _move_alias(
+        session,
+        row,
+        CHAMPION,
+        action="promote",
+        actor=actor,
+        reason=reason,
+        clock=clock,
+        details=details,
+    )
     challenger = repository.alias(session, machine_id, model_type, CHALLENGER)
     if challenger is not None and challenger.model_version_id == row.id:
         session.delete(challenger)
@@ -183,8 +213,11 @@ def rollback(
     actor: str,
     reason: str | None,
     clock: Clock,
+    details: dict[str, Any] | None = None,
+    expect_version: int | None = None,
 ) -> VersionRead:
-    """Move the champion back to the one before it in the alias history."""
+    """Move the champion back to the one before it in the alias history (``expect_version``:
+    refuse with :class:`Conflict` unless that is the version it goes back to)."""
     check_model_type(model_type)
     repository.alias(session, machine_id, model_type, CHAMPION, lock=True)
     stack: list[int] = []
@@ -198,13 +231,80 @@ def rollback(
             stack.append(int(event.details["to_version"]))
     if len(stack) < 2:
         raise Conflict(f"there is no earlier {model_type} champion to roll back to")
+    if expect_version is not None and stack[-2] != expect_version:
+        raise Conflict(
+            f"the {model_type} champion before the current one is v{stack[-2]}, "
+            f"not v{expect_version}"
+        )
     target = get_version(
         session=session, machine_id=machine_id, model_type=model_type, version=stack[-2]
     )
     _move_alias(
-        session, target, CHAMPION, action="rollback", actor=actor, reason=reason, clock=clock
+        session,
+        target,
+        CHAMPION,
+        action="rollback",
+        actor=actor,
+        reason=reason,
+        clock=clock,
+        details=details,
     )
     return read(session, target)
+
+
+def set_alias(
+    *,
+    session: Session,
+    row: ModelVersion,
+    alias: str,
+    action: str,
+    actor: str,
+    reason: str | None,
+    clock: Clock,
+) -> None:
+    """Point ``alias`` (not the champion: use :func:`promote`) at ``row``, audited."""
+    if alias == CHAMPION:
+        raise Conflict("the champion alias moves only by promotion or rollback")
+    _move_alias(session, row, alias, action=action, actor=actor, reason=reason, clock=clock)
+
+
+def clear_alias(
+    *,
+    session: Session,
+    machine_id: int,
+    model_type: str,
+    alias: str,
+    actor: str,
+    reason: str | None,
+    clock: Clock,
+) -> bool:
+    """Remove ``alias`` of (machine, model type), audited; False when it was not set."""
+    if alias == CHAMPION:
+        raise Conflict("the champion alias cannot be removed")
+    found = repository.alias(session, machine_id, model_type, alias, lock=True)
+    if found is None:
+        return False
+    previous = session.get(ModelVersion, found.model_version_id)
+    session.delete(found)
+    session.add(
+        AuditLog(
+            at=clock.now(),
+            actor=actor,
+            action="watch",
+            entity_type="model_alias",
+            entity_id=model_type,
+            machine_id=machine_id,
+            reason=reason,
+            details={
+                "alias": alias,
+                "from_version": previous.version if previous else None,
+                "to_version": None,
+                "model_version_id": None,
+            },
+        )
+    )
+    session.flush()
+    return True
 
 
 def alias_history(*, session: Session, machine_id: int, model_type: str) -> list[AliasEvent]:
@@ -219,9 +319,13 @@ def alias_history(*, session: Session, machine_id: int, model_type: str) -> list
             from_version=e.details.get("from_version"),
             to_version=e.details.get("to_version"),
             reason=e.reason,
+            details={k: v for k, v in e.details.items() if k not in _EVENT_KEYS},
         )
         for e in repository.alias_events(session, machine_id, model_type)
     ]
+
+
+_EVENT_KEYS = ("alias", "from_version", "to_version", "model_version_id")
 
 
 def _move_alias(
@@ -233,6 +337,7 @@ def _move_alias(
     actor: str,
     reason: str | None,
     clock: Clock,
+    details: dict[str, Any] | None = None,
 ) -> None:
     now = clock.now()
     alias = repository.alias(session, row.machine_id, row.model_type, name, lock=True)
@@ -260,6 +365,7 @@ def _move_alias(
             machine_id=row.machine_id,
             reason=reason,
             details={
+                **(details or {}),
                 "alias": name,
                 "from_version": previous.version if previous else None,
                 "to_version": row.version,

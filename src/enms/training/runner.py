@@ -9,11 +9,13 @@ or the end of a drain's grace period terminates the child's process group (SIGTE
 SIGKILL after ``ENMS_TRAINING__KILL_AFTER_SECONDS``) and only then ends the job, so the
 (machine, model type) slot frees only when no fit runs any more. Registration is one short
 write transaction that first re-checks the job is still ours, so a cancelled, timed-out or
-killed job never leaves a version behind.
+killed job never leaves a version behind. Every version is registered with the promotion
+gate's verdicts (:func:`enms.promotion.gate.registration_gate`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import secrets
@@ -27,11 +29,12 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from enms.core.clock import Clock
-from enms.core.config import TrainingSettings
+from enms.core.config import PromotionSettings, TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import DomainError
 from enms.ml.base import ModelError
 from enms.ml.registry import get_model_class
+from enms.promotion.gate import registration_gate
 from enms.readings import service as readings
 from enms.registry import artifacts
 from enms.registry import service as registry
@@ -75,6 +78,8 @@ class RunContext:
     grace_seconds: float = 30.0
     enqueue: lifecycle.Enqueue | None = None
     memory_mb: int | None = None
+    #: The promotion gate's settings: every new version is registered with its verdicts.
+    promotion: PromotionSettings = field(default_factory=PromotionSettings)
 
 
 class _Stop(Exception):
@@ -271,6 +276,10 @@ def _register(run: _Run, ctx: RunContext, request: FitRequest, result: FitResult
         fit_seconds=result.fit_seconds,
         created_by=requested_by,
     )
+    # The gate judges the recorded figures (pure, quick): a version that fails is still
+    # registered, flagged, and champion only when there is none.
+    verdicts, gate_passed = registration_gate(new, ctx.promotion)
+    new = dataclasses.replace(new, gate=verdicts, gate_passed=gate_passed)
     with session_scope(ctx.factory, write=True) as session:
         number = registry.register_version(session=session, new=new, clock=ctx.clock).version
         # The conditional running → completed (still ours, no cancel requested) decides any
