@@ -143,3 +143,7 @@ def test_a_manual_rollback_ends_the_watch(
     ]
     assert _aliases(client, base) == {2: [], 1: ["champion"]}
     assert promotion_watch(factory=session_factory, settings=settings, clock=clock)["ended"] == []
+    unknown = client.get(f"{API}/machines/{machine_id}/models/lstm/promotion-watches")
+    assert unknown.status_code == 422
+    assert "unknown model type 'lstm'" in unknown.json()["error"]["message"]
+    assert client.get(f"{API}/machines/999/models/baseline/promotion-watches").status_code == 404
