@@ -3,12 +3,14 @@ opens the watch and keeps the old champion shadow-scored under alias ``previous`
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
+from enms.core.db import SessionFactory, session_scope
 from enms.promotion import evidence, service
 from enms.promotion.models import WATCHING, PromotionWatch
 from enms.registry import service as registry
@@ -132,3 +134,51 @@ def test_automatic_promotion_can_be_off_per_model_type(
     assert not outcome.promoted
     assert "automatic promotion is off for baseline" in outcome.message
     assert _aliases(session, machine_id)[1] == ["champion"]
+
+
+def test_concurrent_promotions_leave_one_open_watch(
+    session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    """Both promotions queue on the champion alias's lock: the later one ends the earlier's
+    watch, and ``previous`` is the champion the later one really replaced."""
+    with session_scope(session_factory, write=True) as s:
+        machine_id = make_machine(s, clock).id
+        for _ in range(3):
+            register_baseline(s, clock, machine_id)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def promote(version: int) -> None:
+        try:
+            barrier.wait()
+            with session_scope(session_factory, write=True) as s:
+                service.promote(
+                    session=s,
+                    machine_id=machine_id,
+                    model_type="baseline",
+                    version=version,
+                    actor=f"user{version}",
+                    reason=None,
+                    settings=settings,
+                    clock=clock,
+                )
+        except BaseException as exc:  # collected below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=promote, args=(v,)) for v in (2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with session_scope(session_factory) as s:
+        watches = s.query(PromotionWatch).order_by(PromotionWatch.id).all()
+        assert [w.state for w in watches] == ["ended", WATCHING]
+        moves = [
+            (e.from_version, e.to_version)
+            for e in registry.alias_history(session=s, machine_id=machine_id, model_type="baseline")
+            if e.alias == "champion"
+        ]
+        last = watches[1]
+        assert (last.result["previous_version"], last.result["champion_version"]) == moves[-1]
+        assert _aliases(s, machine_id)[moves[-1][0]] == ["previous"]

@@ -121,6 +121,11 @@ def test_models_promote_and_rollback_on_the_cli(
     runner = CliRunner()
     common = ["--database-url", settings.database_url, "models"]
     target = ["baseline", "--machine", "Press 14"]
+    shown = runner.invoke(cli, [*common, "show", *target, "--version", "1"])
+    assert shown.exit_code == 0, shown.output
+    assert "(flagged: failed the promotion gate)" in shown.output.splitlines()[0]
+    assert "  promotion gate at registration: FAILED (sufficiency" in shown.output
+    assert "    sufficiency: caltrack_2.0: the window spans 18.0 days" in shown.output
     refused = runner.invoke(cli, [*common, "promote", *target, "--version", "2"])
     assert isinstance(refused.exception, InvalidInput)
     assert "rule 'sufficiency' failed" in refused.exception.message

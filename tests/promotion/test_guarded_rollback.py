@@ -95,7 +95,9 @@ def test_a_worse_champion_is_rolled_back_within_the_watch(
     with session_scope(session_factory) as s:
         alert = s.query(ModelAlert).filter_by(machine_id=machine_id).one()
         assert (alert.alert_type, alert.model_type) == ("degradation", "baseline")
-        assert alert.message.startswith("baseline v2 rolled back to v1 after its promotion: ")
+        assert alert.message.startswith(
+            "Compressor W baseline v2 rolled back to v1 after its promotion: v2's MAE "
+        )
         assert "on the same 168 readings" in alert.message
         assert alert.details["rule"] == "guarded_rollback"
     watches = client.get(f"{base}/promotion-watches").json()
@@ -141,3 +143,7 @@ def test_a_manual_rollback_ends_the_watch(
     ]
     assert _aliases(client, base) == {2: [], 1: ["champion"]}
     assert promotion_watch(factory=session_factory, settings=settings, clock=clock)["ended"] == []
+    unknown = client.get(f"{API}/machines/{machine_id}/models/lstm/promotion-watches")
+    assert unknown.status_code == 422
+    assert "unknown model type 'lstm'" in unknown.json()["error"]["message"]
+    assert client.get(f"{API}/machines/999/models/baseline/promotion-watches").status_code == 404

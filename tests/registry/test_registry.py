@@ -147,3 +147,31 @@ def test_concurrent_promotions_keep_the_history_a_chain(
     for (_, before), (after_from, _) in itertools.pairwise(moves):
         assert after_from == before  # each move records the champion it really replaced
     assert {to for _, to in moves[1:]} == {2, 3}
+
+
+def test_other_aliases_move_audited_and_the_champion_only_by_promotion(
+    session: Session, clock: FrozenClock
+) -> None:
+    machine = make_machine(session, clock)
+    first = _register(session, clock, machine.id)
+    with pytest.raises(Conflict, match="only by promotion or rollback"):
+        service.set_alias(
+            session=session, row=first, alias="champion", action="watch", actor="x",
+            reason=None, clock=clock,
+        )  # fmt: skip
+    service.set_alias(
+        session=session, row=first, alias="previous", action="watch", actor="x",
+        reason="kept scored", clock=clock,
+    )  # fmt: skip
+    common = {"session": session, "machine_id": machine.id, "model_type": "baseline"}
+    assert service.clear_alias(**common, alias="previous", actor="x", reason="done", clock=clock)
+    assert not service.clear_alias(**common, alias="previous", actor="x", reason=None, clock=clock)
+    with pytest.raises(Conflict, match="cannot be removed"):
+        service.clear_alias(**common, alias="champion", actor="x", reason=None, clock=clock)
+    history = service.alias_history(session=session, machine_id=machine.id, model_type="baseline")
+    assert [(e.alias, e.from_version, e.to_version, e.reason) for e in history] == [
+        ("champion", None, 1, "version 1 registered"),
+        ("previous", None, 1, "kept scored"),
+        ("previous", 1, None, "done"),
+    ]
+    assert service.read(session, first).failed_rules == []  # never gated

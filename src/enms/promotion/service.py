@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.errors import Conflict, InvalidInput
+from enms.core.model_types import check_model_type
 from enms.promotion import watches
 from enms.promotion.evidence import PromotionOutcome, TestEvidence
 from enms.promotion.gate import judge
@@ -184,6 +185,7 @@ def list_watches(
     *, session: Session, machine_id: int, model_type: str, open_only: bool = False
 ) -> list[WatchRead]:
     """The promotion watches of a model, newest first."""
+    check_model_type(model_type)
     query = select(PromotionWatch).where(
         PromotionWatch.machine_id == machine_id, PromotionWatch.model_type == model_type
     )

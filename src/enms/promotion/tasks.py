@@ -38,6 +38,7 @@ from enms.promotion.watch import (
     judged_days,
     paired,
 )
+from enms.readings.models import Machine
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
 
@@ -49,6 +50,7 @@ class _Look:
     watch_id: int
     machine_id: int
     model_type: str
+    machine_name: str
     champion: int
     previous: int
     champion_version: int
@@ -87,6 +89,7 @@ def _read(factory: SessionFactory, watch_id: int) -> _Look | None:
         since = watches.since_of(watch)
         # Whole UTC days from the first midnight after the newest reading at promotion.
         start = _next_midnight(since) if since else None
+        machine = session.get(Machine, watch.machine_id)
         new = session.get(ModelVersion, watch.champion_id)
         old = session.get(ModelVersion, watch.previous_id)
         # ON DELETE CASCADE removes a watch with its versions
@@ -96,6 +99,7 @@ def _read(factory: SessionFactory, watch_id: int) -> _Look | None:
             watch_id=watch.id,
             machine_id=watch.machine_id,
             model_type=watch.model_type,
+            machine_name=machine.name if machine is not None else f"machine {watch.machine_id}",
             champion=watch.champion_id,
             previous=watch.previous_id,
             champion_version=new.version,
@@ -186,7 +190,7 @@ def _roll_back(
         alert_type="degradation",
         severity="warning",
         message=(
-            f"{look.model_type} v{look.champion_version} rolled back to "
+            f"{look.machine_name} {look.model_type} v{look.champion_version} rolled back to "
             f"v{look.previous_version} after its promotion: {said}"
         ),
         details={

@@ -22,6 +22,7 @@ def models_group() -> None:
 
 def _line(v: VersionRead) -> str:
     aliases = f" [{', '.join(v.aliases)}]" if v.aliases else ""
+    flagged = "  (flagged: failed the promotion gate)" if v.gate_passed is False else ""
     primary = {
         k: v.metrics_holdout.get(k)
         for k in ("cv_rmse", "f1", "alarm_rate", "rmse", "skill")
@@ -30,6 +31,7 @@ def _line(v: VersionRead) -> str:
     scores = ", ".join(f"{k}={x:.4g}" for k, x in primary.items())
     return (
         f"{v.model_type:<17} v{v.version:<3}{aliases:<14} {v.created_at:%Y-%m-%d %H:%M}  {scores}"
+        f"{flagged}"
     )
 
 
@@ -96,6 +98,7 @@ def show(
                 if v.training_start and v.training_end and v.training_rows
                 else "",
                 f"  ASHRAE 14: {v.ashrae14}" if v.ashrae14 else "",
+                *_gate_lines(v),
                 "  hyperparameters: "
                 + (", ".join(f"{k}={x}" for k, x in v.hyperparameters.items()) or "(defaults)"),
                 *_coefficient_lines(v.metrics_in_sample.get("coefficients")),
@@ -104,6 +107,17 @@ def show(
             if line
         ).rstrip(),
     )
+
+
+def _gate_lines(v: VersionRead) -> list[str]:
+    """The promotion gate's verdicts at registration (the failed ones with their reasons)."""
+    if v.gate_passed is None:
+        return []
+    if v.gate_passed:
+        return ["  promotion gate at registration: passed"]
+    lines = [f"  promotion gate at registration: FAILED ({', '.join(v.failed_rules)})"]
+    lines += [f"    {g['rule']}: {g['detail']}" for g in v.gate or [] if g.get("passed") is False]
+    return lines
 
 
 def _coefficient_lines(table: object) -> list[str]:
