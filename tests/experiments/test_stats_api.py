@@ -9,6 +9,7 @@ from scipy import stats as sps
 
 from enms.experiments import stats
 from enms.experiments.arms import arms_for
+from enms.experiments.blocking import block_differences
 
 
 def _arms_data(seed: int, days: int = 10) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
@@ -159,3 +160,36 @@ def test_required_size_for_rmse_counts_in_squared_errors() -> None:
     # mean squared error, so about (10/19)² of the readings.
     assert rmse < mae
     assert rmse == pytest.approx(mae * (0.10 / 0.19) ** 2, rel=0.25)
+
+
+def test_short_blocks_are_merged_not_weighted_like_full_days() -> None:
+    # A test started at 21:00 and looked at at 03:00 fifteen days later: a 3-hour first day
+    # and a 3-hour last day around 14 full ones.
+    idx = pd.date_range("2026-03-01 21:00", "2026-03-16 02:45", freq="15min", tz="UTC")
+    is_b = arms_for(8, idx, 0.5, slot_minutes=60) == "b"
+    rng = np.random.default_rng(4)
+    loss = np.abs(rng.normal(0, 1, idx.size))
+    ta, la, tb, lb = idx[~is_b], loss[~is_b], idx[is_b], loss[is_b]
+    merged = block_differences(ta, la, tb, lb)
+    plain = block_differences(ta, la, tb, lb, merge_below=0.0)
+    assert plain.n_blocks == 16
+    assert merged.n_blocks == 14
+    assert merged.starts[0] == pd.Timestamp("2026-03-01", tz="UTC")
+    assert merged.ends[0] == pd.Timestamp("2026-03-03", tz="UTC")  # 1 March joined 2 March
+    assert merged.ends[-1] == pd.Timestamp("2026-03-17", tz="UTC")  # 16 March joined 15th
+    assert merged.n_a + merged.n_b == idx.size  # nothing lost
+    # The short days would have cost the spread most of its degrees of freedom.
+    assert merged.effective_df() > 2 * plain.effective_df()
+    got = stats.compare_arms(ta, la, tb, lb)
+    assert got.n_units == 14
+    # The sequential test merges forward only: the short last day waits (is left out) …
+    seq = block_differences(ta, la, tb, lb, merge_last=False)
+    assert seq.last_open
+    assert seq.n_blocks == 15  # the open one is there, flagged
+    assert seq.ends[-1] == pd.Timestamp("2026-03-17", tz="UTC")
+    cut = idx < pd.Timestamp("2026-03-15", tz="UTC")
+    before = (idx[cut & ~is_b], loss[cut & ~is_b], idx[cut & is_b], loss[cut & is_b])
+    # … so its p-value is the one of the data up to the last complete day.
+    assert stats.sequential_p_value(ta, la, tb, lb) == stats.sequential_p_value(
+        *before, now=pd.Timestamp("2026-03-15", tz="UTC")
+    )

@@ -41,7 +41,9 @@ class BlockedDifferences:
     """Per-block mean losses of both arms, in time order (blocks where both arms scored)."""
 
     block: str
+    #: Start and end of every block (merged blocks span several ``block`` widths).
     starts: pd.DatetimeIndex
+    ends: pd.DatetimeIndex
     mean_a: FloatArray
     mean_b: FloatArray
     count_a: npt.NDArray[np.int64]
@@ -53,6 +55,8 @@ class BlockedDifferences:
     blocks_dropped: int
     #: Points left out: non-finite losses plus points of dropped blocks.
     points_dropped: int
+    #: The last block is short and waits for the next (only with ``merge_last=False``).
+    last_open: bool = False
 
     @property
     def diffs(self) -> FloatArray:
@@ -99,11 +103,41 @@ def _floats(values: npt.ArrayLike) -> FloatArray:
     return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
-def _per_block(idx: pd.DatetimeIndex, loss: FloatArray, block: str) -> tuple[pd.Series, pd.Series]:
+def _finite(idx: pd.DatetimeIndex, loss: FloatArray, block: str) -> pd.DataFrame:
     keep = np.isfinite(loss)
-    frame = pd.Series(loss[keep], index=idx[keep])
-    grouped = frame.groupby(pd.DatetimeIndex(frame.index).floor(block))
-    return grouped.mean(), grouped.size()
+    labels = pd.DatetimeIndex(idx[keep]).floor(block)
+    return pd.DataFrame({"label": labels, "loss": loss[keep]})
+
+
+def _merge_plan(
+    counts: pd.Series, width: pd.Timedelta, merge_below: float, merge_last: bool
+) -> tuple[dict[pd.Timestamp, pd.Timestamp], dict[pd.Timestamp, pd.Timestamp], bool]:
+    """Map each block label to its group's start; the groups' ends; whether the last is open.
+
+    A block with fewer points than ``merge_below`` × the median block joins the next block
+    (forward, so a block that is complete never changes later); a short group at the end
+    joins the previous one when ``merge_last`` (else it stays open: it waits for more).
+    """
+    threshold = merge_below * float(np.median(counts.to_numpy())) if len(counts) else 0.0
+    groups: list[list[pd.Timestamp]] = []
+    sizes: list[int] = []
+    closed = True
+    for label, n in zip(pd.DatetimeIndex(counts.index), counts.to_numpy(), strict=True):
+        if closed:
+            groups.append([label])
+            sizes.append(int(n))
+        else:
+            groups[-1].append(label)
+            sizes[-1] += int(n)
+        closed = sizes[-1] >= threshold
+    last_open = not closed
+    if last_open and merge_last and len(groups) > 1:
+        groups[-2].extend(groups.pop())
+        sizes[-2] += sizes.pop()
+        last_open = False
+    plan = {label: group[0] for group in groups for label in group}
+    ends = {group[0]: group[-1] + width for group in groups}
+    return plan, ends, last_open
 
 
 def block_differences(
@@ -113,8 +147,17 @@ def block_differences(
     loss_b: npt.ArrayLike,
     *,
     block: str = "1D",
+    merge_below: float = 0.5,
+    merge_last: bool = True,
 ) -> BlockedDifferences:
     """Group both arms' losses by ``block`` (a pandas frequency, floored in UTC).
+
+    A block with fewer readings than ``merge_below`` × the median block (the partial first
+    day of a test started in the afternoon, the partial day of a look at 01:00, an outage)
+    is merged into the next block, a short last one into the previous block
+    (``merge_last``): a block of a few readings would otherwise weigh as much as a full day
+    in the mean and make the spread's degrees of freedom collapse. Which blocks merge depends
+    only on when readings exist, never on the losses.
 
     >>> idx = pd.date_range("2025-01-01", periods=4, freq="12h", tz="UTC")
     >>> bd = block_differences(idx[[0, 2]], [1.0, 3.0], idx[[1, 3]], [2.0, 2.0])
@@ -123,21 +166,28 @@ def block_differences(
     """
     la, lb = _floats(loss_a), _floats(loss_b)
     ia, ib = _index(ts_a, la.size, "ts_a"), _index(ts_b, lb.size, "ts_b")
-    mean_a, count_a = _per_block(ia, la, block)
-    mean_b, count_b = _per_block(ib, lb, block)
-    both = mean_a.index.intersection(mean_b.index).sort_values()
-    used_a = int(count_a.loc[both].sum())
-    used_b = int(count_b.loc[both].sum())
-    dropped = len(mean_a.index.union(mean_b.index)) - len(both)
+    fa, fb = _finite(ia, la, block), _finite(ib, lb, block)
+    counts = pd.concat([fa["label"], fb["label"]]).value_counts().sort_index()
+    width = pd.Timedelta(block)
+    plan, ends, last_open = _merge_plan(counts, width, merge_below, merge_last)
+    stats_a = fa.groupby(fa["label"].map(plan))["loss"].agg(["mean", "size"])
+    stats_b = fb.groupby(fb["label"].map(plan))["loss"].agg(["mean", "size"])
+    both = stats_a.index.intersection(stats_b.index).sort_values()
+    groups = len(stats_a.index.union(stats_b.index))
+    a, b = stats_a.loc[both], stats_b.loc[both]
+    used_a, used_b = int(a["size"].sum()), int(b["size"].sum())
+    starts = pd.DatetimeIndex(both)
     return BlockedDifferences(
         block=block,
-        starts=pd.DatetimeIndex(both),
-        mean_a=mean_a.loc[both].to_numpy(dtype=np.float64),
-        mean_b=mean_b.loc[both].to_numpy(dtype=np.float64),
-        count_a=count_a.loc[both].to_numpy(dtype=np.int64),
-        count_b=count_b.loc[both].to_numpy(dtype=np.int64),
+        starts=starts,
+        ends=pd.DatetimeIndex([ends[t] for t in both]),
+        mean_a=a["mean"].to_numpy(dtype=np.float64),
+        mean_b=b["mean"].to_numpy(dtype=np.float64),
+        count_a=a["size"].to_numpy(dtype=np.int64),
+        count_b=b["size"].to_numpy(dtype=np.int64),
         n_a=used_a,
         n_b=used_b,
-        blocks_dropped=dropped,
+        blocks_dropped=groups - len(both),
         points_dropped=(la.size - used_a) + (lb.size - used_b),
+        last_open=bool(last_open and len(both) > 0 and both[-1] == max(ends)),
     )

@@ -13,11 +13,13 @@ one-sided limit (chi-square with ``k − 1`` df; the "upper confidence limit" ap
 Browne 1995 / Kieser & Wassmer 1996): a sample size from a plug-in spread reaches the target
 power only about half the time. Simulated while choosing (300 pilots of 28 days, 15-minute
 |AR(1)| errors φ = 0.95, daily scale cycle, day-to-day scale factor, B's MAE 10 % lower; the
-true power at each returned size from the non-central t with the pooled spread): plug-in —
-mean power 0.77, ≥ 0.8 for 40 % of pilots; upper 80 % limit — 0.86 / 75 %; upper 90 % limit
-(the default) — 0.89 / 87 %. The day-to-day spread of real errors is heavier-tailed than
-normal, hence the high default. ``tests/experiments/test_stats_simulation.py`` checks the
-power at the returned size with fresh simulations.
+power at each returned size from the non-central t with the pooled spread): plug-in — mean
+power 0.77, ≥ 0.8 for 40 % of pilots; upper 80 % limit — 0.86 / 75 %; upper 90 % limit (the
+default) — 0.89 / 87 %. The day-to-day spread of real errors is heavier-tailed than normal,
+hence the high default. End to end with the final test (20 pilots of 28 days, each followed
+by 200 fresh simulated tests at the returned size): realised power median 94 %, at least
+80 % for 19 of the 20 pilots (the lowest 65.5 %), median size 213 days.
+``tests/experiments/test_stats_simulation.py`` repeats one such check.
 """
 
 from __future__ import annotations

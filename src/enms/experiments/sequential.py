@@ -82,8 +82,9 @@ def _complete(
     bd: BlockedDifferences, now: datetime | None, last: pd.Timestamp, step: pd.Timedelta
 ) -> int:
     """Number of leading blocks that can no longer change (their end is past)."""
-    width = pd.Timedelta(bd.block)
-    ends = bd.starts + width
+    ends = bd.ends
+    if bd.last_open:  # a short last block waits to be merged with the next one
+        ends = ends[:-1]
     if now is not None:
         stamp = pd.Timestamp(now)
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
@@ -119,7 +120,7 @@ def sequential_p_value(
         raise ValueError(f"min_units must be at least 2, got {min_units}")
     if tau <= 0:
         raise ValueError(f"tau must be positive, got {tau}")
-    bd = block_differences(ts_a, loss_a, ts_b, loss_b, block=block)
+    bd = block_differences(ts_a, loss_a, ts_b, loss_b, block=block, merge_last=False)
     if bd.n_blocks == 0:
         return None
     both = pd.DatetimeIndex(np.concatenate([_utc_ns(ts_a), _utc_ns(ts_b)])).sort_values()
