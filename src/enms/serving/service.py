@@ -25,7 +25,7 @@ from enms.core.errors import Conflict, InvalidInput, NotFound
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.secrets import InstanceSecret
 from enms.core.timewindow import as_utc
-from enms.ml.base import EnergyModel, MissingColumns, ModelError
+from enms.ml.base import ArtifactError, EnergyModel, MissingColumns, ModelError
 from enms.predictions import repository
 from enms.predictions.models import PredictionBatch
 from enms.readings import service as readings
@@ -164,7 +164,14 @@ def _model(factory: SessionFactory, cache: ModelCache, plan: Plan, ref: VersionR
         if stored is None:  # evicted since the read: read it again (short, read-only)
             with session_scope(factory) as session:
                 stored = _stored(session, ref.id)
-        return artifacts.load(stored, plan.secret)
+        try:
+            return artifacts.load(stored, plan.secret)
+        except ArtifactError as exc:
+            raise Conflict(
+                f"the artifact of {stored.label} failed its check and was not loaded: {exc}; "
+                f"retrain it (`enms train {stored.model_type} --machine {stored.machine}`)",
+                details={"version": stored.version, "reason": "artifact_invalid"},
+            ) from exc
 
     return cache.get(_key(ref), load)
 
