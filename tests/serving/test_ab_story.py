@@ -125,7 +125,8 @@ def test_a_new_user_runs_an_ab_test_through_the_predict_endpoint(
     errors: dict[str, np.ndarray] = {}
     for arm, version_id in (("a", a_id), ("b", b_id)):
         points = logged[version_id]
-        assert points.index.is_unique and len(points) == len(week)  # every reading, once
+        assert points.index.is_unique
+        assert len(points) == len(week)
         mine = points[points["arm"] == arm]
         assert mine.index.equals(pd.DatetimeIndex(served.index[served["arm"] == arm]))
         assert points.drop(mine.index)["arm"].isna().all()  # the other arm: shadow only
@@ -135,7 +136,8 @@ def test_a_new_user_runs_an_ab_test_through_the_predict_endpoint(
         by_hand = (actual.loc[mine.index] - served.loc[mine.index, "expected_energy_kwh"]).abs()
         assert errors[arm].mean() == pytest.approx(by_hand.mean(), rel=1e-12)
     n_a, n_b = len(errors["a"]), len(errors["b"])
-    assert n_a + n_b == 168 and min(n_a, n_b) > 50  # 168 hourly slots at 50/50
+    assert n_a + n_b == 168
+    assert min(n_a, n_b) > 50
     welch = stats.ttest_ind(errors["b"], errors["a"], equal_var=False)
     hand_a = np.abs(actual - served["expected_energy_kwh"])[served["arm"] == "a"].to_numpy()
     hand_b = np.abs(actual - served["expected_energy_kwh"])[served["arm"] == "b"].to_numpy()

@@ -76,8 +76,10 @@ def test_served_points_keep_their_arm_and_shadow_scoring_adds_the_rest_once(
         sources = set(session.scalars(select(PredictionBatch.source)))
     assert sources == {"served"}
     a, b = _points(session_factory, a_id), _points(session_factory, b_id)
-    assert (a["arm"] == "a").all() and (b["arm"] == "b").all()
-    assert len(a) == int((served_arms == "a").sum()) and len(b) == int((served_arms == "b").sum())
+    assert (a["arm"] == "a").all()
+    assert (b["arm"] == "b").all()
+    assert len(a) == int((served_arms == "a").sum())
+    assert len(b) == int((served_arms == "b").sum())
 
     result = score_predictions(factory=session_factory, settings=_settings(settings), clock=clock)
     assert result["errors"] == []
@@ -154,7 +156,8 @@ def test_a_served_future_timestamp_does_not_move_the_resume_point(
     with session_scope(session_factory) as session:
         newest = repository.newest_reading(session, machine_id)
         resume = repository.resume_point(session, baselines[0])
-    assert newest is not None and resume is not None
+    assert newest is not None
+    assert resume is not None
     future = pd.date_range(pd.Timestamp(newest) + pd.Timedelta(days=2), periods=24, freq="h")
     columns = model_columns(load(session_factory, baselines[0]))
     rows = [{"timestamp": ts.isoformat(), **{c: 5.0 for c in columns}} for ts in future]
