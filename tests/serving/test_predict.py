@@ -21,6 +21,7 @@ from enms.predictions.models import PredictionBatch
 from enms.readings import service as readings
 from enms.readings.models import EnergyReading
 from enms.registry.models import ModelVersion
+from enms.serving.cache import CacheKey, ModelCache
 from tests.factories import train_version as train
 from tests.serving.helpers import load, predict_url, request_rows, version_ids
 
@@ -215,3 +216,23 @@ def test_a_cached_artifact_is_not_loaded_again(
     refused = api.post(predict_url(machine_id), json={"rows": rows, "log": False})
     assert refused.status_code == 409  # loaded again, and its recorded hash no longer matches
     assert cache.loads == 1  # a failed load caches (and counts) nothing
+
+
+def test_the_cache_evicts_the_least_recently_used_model(
+    session_factory: SessionFactory, baselines: list[int]
+) -> None:
+    cache = ModelCache(max_entries=1)
+    keys = {}
+    with session_scope(session_factory) as session:
+        for v in baselines:
+            row = session.get(ModelVersion, v)
+            assert row is not None
+            keys[v] = CacheKey(v, str(row.artifact_sha256))
+    a, b = baselines
+    first = cache.get(keys[a], lambda: load(session_factory, a))
+    assert cache.get(keys[a], lambda: load(session_factory, a)) is first
+    cache.get(keys[b], lambda: load(session_factory, b))  # evicts a
+    assert keys[a] not in cache
+    assert len(cache) == 1
+    cache.get(keys[a], lambda: load(session_factory, a))
+    assert (cache.loads, cache.hits) == (3, 1)

@@ -62,6 +62,8 @@ def test_each_row_gets_its_arm_and_a_repeated_request_the_same(
 
     again = api.post(predict_url(machine_id), json=body).json()
     assert [r["arm"] for r in again["rows"]] == served["arm"].tolist()
+    cache = api.app.state.model_cache  # type: ignore[attr-defined]
+    assert cache.loads == 2  # each arm's artifact loaded once, then served from the cache
 
     # A caller key routes all of its rows to one arm, the same one every time.
     keyed = {**body, "unit_key": "line-7"}
