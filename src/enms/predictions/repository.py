@@ -1,6 +1,7 @@
 """Queries on the prediction log. Flushes, never commits.
 
 :func:`insert_points` writes a scored batch in bulk (idempotent on ``(model_id, ts, origin)``);
+:func:`insert_served_points` writes what the predict endpoint served, with its A/B arm;
 :func:`points_frame` reads one version's points of a window as a DataFrame — the one way
 evaluation, trends, drift checks and A/B statistics read the log.
 """
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from enms.core.timewindow import as_utc
@@ -21,6 +22,8 @@ from enms.predictions.models import PredictionBatch, PredictionPoint
 from enms.readings.models import EnergyReading
 from enms.registry.models import ModelAlias
 
+SERVED = "served"
+"""Batch source of the predict endpoint's points (never a scoring run's resume point)."""
 POINT_COLUMNS = ("origin", "predicted", "lower", "upper", "actual", "score", "flagged", "arm")
 #: Aliases whose versions are scored (shadow scoring: all see every reading; `previous` is the
 #: champion before a promotion, kept scored while the new one is watched).
@@ -51,6 +54,65 @@ def insert_points(session: Session, *, batch: PredictionBatch, frame: pd.DataFra
     if batch.id is None:
         session.add(batch)
         session.flush()
+    rows = _rows(batch, frame)
+    if session.get_bind().dialect.name == "postgresql":
+        written = _insert_unnest(session, rows)
+    else:
+        written = 0
+        table = PredictionPoint.__table__  # Core insert: plain rows, no ORM bookkeeping
+        for start in range(0, len(rows), 5000):
+            # RETURNING names the rows really inserted (conflicts return nothing), so the
+            # count needs no second query; drivers disagree on rowcount for multi-row inserts.
+            statement = (
+                sqlite.insert(table)  # type: ignore[arg-type]
+                .on_conflict_do_nothing(index_elements=["model_id", "ts", "origin"])
+                .returning(table.c.id)
+            )
+            written += len(session.execute(statement, rows[start : start + 5000]).all())
+    batch.n_points = (batch.n_points or 0) + written
+    session.flush()
+    return written
+
+
+def insert_served_points(
+    session: Session, *, batch: PredictionBatch, frame: pd.DataFrame
+) -> tuple[int, int]:
+    """Log what the predict endpoint served: the rows of ``frame`` (indexed by target
+    timestamp, UTC; columns from :data:`POINT_COLUMNS`, ``origin`` defaulting to the
+    timestamp, ``arm`` the A/B arm or None) as points of ``batch`` (source ``served``).
+
+    A point already logged under the same ``(model_id, ts, origin)`` -- a baseline's or
+    detector's shadow point (their origin is ``ts``), or the same request served before -- is
+    not duplicated: ``ON CONFLICT`` only sets its arm (kept when the new one is None); its
+    values and batch stay. Returns ``(new points, existing points tagged)``; sets
+    ``batch.n_points`` to the new ones. Both dialects, one statement per 5,000 rows.
+    """
+    if batch.id is None:
+        session.add(batch)
+        session.flush()
+    rows = _rows(batch, frame)
+    table = PredictionPoint.__table__
+    postgres = session.get_bind().dialect.name == "postgresql"
+    new = tagged = 0
+    for start in range(0, len(rows), 5000):
+        base = (postgresql.insert if postgres else sqlite.insert)(table)  # type: ignore[arg-type]
+        statement = base.on_conflict_do_update(
+            index_elements=["model_id", "ts", "origin"],
+            set_={"arm": func.coalesce(base.excluded.arm, table.c.arm)},
+        ).returning(table.c.batch_id)
+        # A new row carries this batch's id; an existing one keeps the batch that wrote it.
+        for (batch_id,) in session.execute(statement, rows[start : start + 5000]).all():
+            if batch_id == batch.id:
+                new += 1
+            else:
+                tagged += 1
+    batch.n_points = (batch.n_points or 0) + new
+    session.flush()
+    return new, tagged
+
+
+def _rows(batch: PredictionBatch, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The point rows of ``frame`` for ``batch`` (origin defaulting to the timestamp)."""
     index = pd.DatetimeIndex(frame.index)
     origins = (
         pd.DatetimeIndex(frame["origin"]) if "origin" in frame.columns else index
@@ -70,23 +132,7 @@ def insert_points(session: Session, *, batch: PredictionBatch, frame: pd.DataFra
         for name, values in columns.items():
             row[name] = _value(values[i])
         rows.append(row)
-    if session.get_bind().dialect.name == "postgresql":
-        written = _insert_unnest(session, rows)
-    else:
-        written = 0
-        table = PredictionPoint.__table__  # Core insert: plain rows, no ORM bookkeeping
-        for start in range(0, len(rows), 5000):
-            # RETURNING names the rows really inserted (conflicts return nothing), so the
-            # count needs no second query; drivers disagree on rowcount for multi-row inserts.
-            statement = (
-                sqlite.insert(table)  # type: ignore[arg-type]
-                .on_conflict_do_nothing(index_elements=["model_id", "ts", "origin"])
-                .returning(table.c.id)
-            )
-            written += len(session.execute(statement, rows[start : start + 5000]).all())
-    batch.n_points = (batch.n_points or 0) + written
-    session.flush()
-    return written
+    return rows
 
 
 #: PostgreSQL array types of the log's columns, for :func:`_insert_unnest`.
@@ -176,13 +222,23 @@ def scoring_targets(session: Session, machine_id: int | None = None) -> list[tup
 
 def resume_point(session: Session, model_id: int) -> datetime | None:
     """Where the next scoring run of a version starts: the end of its last scored window,
-    or just after its last logged target/origin (whichever is later); None if never scored."""
+    or just after its last logged target/origin (whichever is later); None if never scored.
+
+    Served batches (source ``served``) do not count: the predict endpoint logs whatever
+    timestamps callers ask for (tomorrow's, a week ago's), and a served future timestamp must
+    never make shadow scoring skip the readings before it.
+    """
+    scored = select(PredictionBatch.id).where(
+        PredictionBatch.model_id == model_id, PredictionBatch.source != SERVED
+    )
     window_end = session.scalar(
-        select(func.max(PredictionBatch.window_end)).where(PredictionBatch.model_id == model_id)
+        select(func.max(PredictionBatch.window_end)).where(
+            PredictionBatch.model_id == model_id, PredictionBatch.source != SERVED
+        )
     )
     last = session.execute(
         select(func.max(PredictionPoint.ts), func.max(PredictionPoint.origin)).where(
-            PredictionPoint.model_id == model_id
+            PredictionPoint.model_id == model_id, PredictionPoint.batch_id.in_(scored)
         )
     ).one()
     candidates = [as_utc(window_end)] if window_end is not None else []

@@ -1,0 +1,157 @@
+"""End to end, as a new user would: create a machine and import its readings over the API,
+train two baseline versions, start an A/B test (a row inserted directly: the start endpoint
+is another helper's), post next week's predictions through the predict endpoint, import the
+week's readings, let the hourly scoring run, and read the logged errors per arm.
+
+Checked: each served row is logged once under its arm with the reading's energy as actual;
+the other version is shadow-scored on the same reading (no duplicates); the per-arm MAE and
+the Welch t statistic on the logged absolute errors equal a calculation by hand (scipy) from
+the imported CSV and the served answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from scipy import stats
+
+from enms.core.clock import FrozenClock
+from enms.core.config import MonitoringSettings, Settings, TrainingSettings
+from enms.core.db import SessionFactory, session_scope
+from enms.demo.generator import generate_plant
+from enms.predictions import repository
+from enms.predictions.tasks import score_predictions
+from enms.training.runner import RunContext, run_job
+from tests.serving.helpers import predict_url, start_ab_test, version_ids
+
+CUT = pd.Timestamp("2025-03-02", tz="UTC")  # readings from here on arrive after the predictions
+WEEK_END = CUT + pd.Timedelta(days=7)
+CSV_DATES = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return frame.rename_axis("timestamp").to_csv(date_format=CSV_DATES)
+
+
+def _train(
+    api: TestClient, factory: SessionFactory, clock: FrozenClock, body: dict[str, object]
+) -> None:
+    answer = api.post("/api/v1/model-performance/retrain/trigger", json=body)
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["training_job_id"]
+    ctx = RunContext(factory=factory, settings=TrainingSettings(), clock=clock)
+    assert run_job(job_id, ctx) == "completed"  # what a queue worker does with the job
+
+
+def test_a_new_user_runs_an_ab_test_through_the_predict_endpoint(
+    api: TestClient, session_factory: SessionFactory, clock: FrozenClock, settings: Settings
+) -> None:
+    source = generate_plant(seed=3, days=75, freq="h")[1]
+    created = api.post(
+        "/api/v1/machines",
+        json={
+            "name": source.name,
+            "machine_type": source.machine_type,
+            "timezone": source.timezone,
+            "metadata": source.metadata,
+        },
+    )
+    assert created.status_code == 201, created.text
+    machine_id = created.json()["id"]
+    readings = source.readings
+    url = f"/api/v1/machines/{machine_id}/readings"
+    csv = {"content-type": "text/csv"}
+    history = readings[readings.index < CUT]
+    assert api.post(url, content=_csv(history), headers=csv).status_code == 200
+
+    # Two versions: v1 on January to mid-February (champion), v2 on a later window.
+    _train(
+        api,
+        session_factory,
+        clock,
+        {"machine_id": machine_id, "model_type": "baseline", "data_to": "2025-02-16"},
+    )
+    _train(
+        api,
+        session_factory,
+        clock,
+        {
+            "machine_id": machine_id,
+            "model_type": "baseline",
+            "data_from": "2025-01-20",
+            "data_to": "2025-02-23",
+        },
+    )
+    a_id, b_id = version_ids(session_factory, "baseline")
+    versions = api.get(f"/api/v1/machines/{machine_id}/models/baseline/versions").json()
+    assert {v["version"]: v["aliases"] for v in versions} == {1: ["champion"], 2: ["challenger"]}
+    test_id = start_ab_test(
+        session_factory, machine_id=machine_id, a_id=a_id, b_id=b_id, start=CUT.to_pydatetime()
+    )
+    config = settings.model_copy(
+        update={"monitoring": MonitoringSettings(score_batch_days=400, actual_fill_days=60)}
+    )
+    score_predictions(factory=session_factory, settings=config, clock=clock)  # the hourly run
+
+    # Next week's predictions, from the planned drivers (here: the ones the meter will read).
+    week = readings[(readings.index >= CUT) & (readings.index < WEEK_END)]
+    drivers = ["outdoor_temp_c", "production_units", "operating_hours"]
+    rows = [
+        {"timestamp": ts.strftime(CSV_DATES), **{c: float(week.at[ts, c]) for c in drivers}}
+        for ts in week.index
+    ]
+    answer = api.post(predict_url(machine_id), json={"rows": rows})
+    assert answer.status_code == 200, answer.text
+    served = pd.DataFrame(answer.json()["rows"])
+    served.index = pd.DatetimeIndex(served["timestamp"])
+    assert answer.json()["logged"] == len(week) == 168
+    assert (served["test_id"] == test_id).all()
+    assert (served["version"] == served["arm"].map({"a": 1, "b": 2})).all()
+
+    # The week's readings arrive; the hourly run scores them and fills the served actuals.
+    assert api.post(url, content=_csv(week), headers=csv).status_code == 200
+    result = score_predictions(factory=session_factory, settings=config, clock=clock)
+    assert result["errors"] == []
+    assert result["actuals_filled"] == len(week)  # exactly the served points were waiting
+    with session_scope(session_factory) as session:
+        logged = {
+            v: repository.points_frame(
+                session, model_id=v, start=CUT.to_pydatetime(), end=WEEK_END.to_pydatetime()
+            )
+            for v in (a_id, b_id)
+        }
+    actual = week["energy_kwh"]
+    errors: dict[str, np.ndarray] = {}
+    for arm, version_id in (("a", a_id), ("b", b_id)):
+        points = logged[version_id]
+        assert points.index.is_unique
+        assert len(points) == len(week)
+        mine = points[points["arm"] == arm]
+        assert mine.index.equals(pd.DatetimeIndex(served.index[served["arm"] == arm]))
+        assert points.drop(mine.index)["arm"].isna().all()  # the other arm: shadow only
+        np.testing.assert_allclose(mine["actual"], actual.loc[mine.index])
+        np.testing.assert_allclose(mine["predicted"], served.loc[mine.index, "expected_energy_kwh"])
+        errors[arm] = (mine["actual"] - mine["predicted"]).abs().to_numpy()
+        by_hand = (actual.loc[mine.index] - served.loc[mine.index, "expected_energy_kwh"]).abs()
+        assert errors[arm].mean() == pytest.approx(by_hand.mean(), rel=1e-12)
+    n_a, n_b = len(errors["a"]), len(errors["b"])
+    assert n_a + n_b == 168
+    assert min(n_a, n_b) > 50
+    welch = stats.ttest_ind(errors["b"], errors["a"], equal_var=False)
+    hand_a = np.abs(actual - served["expected_energy_kwh"])[served["arm"] == "a"].to_numpy()
+    hand_b = np.abs(actual - served["expected_energy_kwh"])[served["arm"] == "b"].to_numpy()
+    by_hand = stats.ttest_ind(hand_b, hand_a, equal_var=False)
+    assert welch.statistic == pytest.approx(by_hand.statistic, rel=1e-9)
+    assert welch.pvalue == pytest.approx(by_hand.pvalue, rel=1e-9)
+    # Paired on the same readings (both versions shadow-scored on each): 168 common points.
+    common = logged[a_id].index.intersection(logged[b_id].index)
+    assert len(common) == 168
+
+    # The log's own page shows the arms too.
+    page = api.get(
+        f"/api/v1/machines/{machine_id}/models/baseline/predictions",
+        params={"version": 2, "from": CUT.isoformat(), "to": WEEK_END.isoformat()},
+    ).json()
+    assert sum(1 for p in page["points"] if p["arm"] == "b") == n_b
+    assert {b["source"] for b in page["batches"]} == {"served", "shadow"}
