@@ -44,3 +44,23 @@ def test_a_repeat_counts_instead_of_duplicating(session: Session, clock: FrozenC
         )
         == first.alert_id
     )
+
+
+def test_many_raises_on_one_connection_keep_upserting(session: Session, clock: FrozenClock) -> None:
+    """PostgreSQL switches a statement prepared five times to a generic plan; the upsert must
+    still infer the partial unique index then (it failed with "no unique or exclusion
+    constraint matching the ON CONFLICT specification" in the demo's replay)."""
+    machine = make_machine(session, clock)
+    for i in range(12):
+        raise_condition(
+            session,
+            machine_id=machine.id,
+            model_type="baseline",
+            alert_type=("drift", "degradation")[i % 2],
+            severity="warning",
+            message=f"raise {i}",
+            details={},
+            now=clock.now(),
+        )
+    rows = session.scalars(select(ModelAlert).order_by(ModelAlert.alert_type)).all()
+    assert [(r.alert_type, r.occurrences) for r in rows] == [("degradation", 6), ("drift", 6)]

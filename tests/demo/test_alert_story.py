@@ -41,7 +41,6 @@ from enms.core.clock import FrozenClock
 from enms.core.config import Settings, TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.demo.generator import SyntheticMachine, generate_plant
-from enms.demo.policy import demo_policy
 from enms.demo.service import import_frame
 from enms.demo.status import ab_tests_now
 from enms.demo.training import first_window_end
@@ -104,7 +103,6 @@ def _errors(
 def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     session_factory: SessionFactory, settings: Settings
 ) -> None:
-    settings = demo_policy(settings)  # as ``enms demo`` runs: no CalTRACK 365-day rule
     source = _compressor()
     (leak,) = [e for e in source.truth.events if e.kind == "efficiency_loss"]
     frame = source.readings

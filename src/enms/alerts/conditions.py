@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from enms.alerts.models import ALERT_TYPES, SEVERITIES, UNRESOLVED_STATES, AlertSilence, ModelAlert
+from enms.alerts.models import (
+    ALERT_TYPES,
+    SEVERITIES,
+    UNRESOLVED_PREDICATE,
+    UNRESOLVED_STATES,
+    AlertSilence,
+    ModelAlert,
+)
 from enms.core.errors import InvalidInput
 from enms.registry.models import AuditLog
 
@@ -123,7 +130,10 @@ def raise_condition(
     table = ModelAlert.__table__
     upsert = statement.on_conflict_do_update(
         index_elements=[table.c.condition_key],
-        index_where=table.c.state.in_(UNRESOLVED_STATES),
+        # Literal SQL, as in the index: with bound parameters PostgreSQL cannot infer the
+        # partial index once it switches to a generic plan (after five executions of the
+        # prepared statement), and the upsert fails with "no unique or exclusion constraint".
+        index_where=text(UNRESOLVED_PREDICATE),
         set_={
             "occurrences": table.c.occurrences + 1,
             "last_seen": excluded.last_seen,

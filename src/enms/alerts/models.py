@@ -28,7 +28,8 @@ ALERT_TYPES = (
 SEVERITIES = ("warning", "critical")
 UNRESOLVED_STATES = ("open", "acknowledged")
 STATES = (*UNRESOLVED_STATES, "resolved")
-_UNRESOLVED = "state IN ('open', 'acknowledged')"
+UNRESOLVED_PREDICATE = "state IN ('open', 'acknowledged')"
+"""The partial unique index's predicate (the upsert names it literally)."""
 
 
 class ModelAlert(Base):
@@ -41,8 +42,8 @@ class ModelAlert(Base):
             "uq_model_alerts_one_unresolved",
             "condition_key",
             unique=True,
-            sqlite_where=text(_UNRESOLVED),
-            postgresql_where=text(_UNRESOLVED),
+            sqlite_where=text(UNRESOLVED_PREDICATE),
+            postgresql_where=text(UNRESOLVED_PREDICATE),
         ),
         Index("ix_model_alerts_machine_id_created_at", "machine_id", "created_at"),
     )

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 import click
 
 from enms.core.cli_context import AppContext, pass_app, progress
-from enms.demo.policy import demo_policy
 
 if TYPE_CHECKING:
     from enms.demo.service import DemoSummary
@@ -172,14 +171,13 @@ def _pause_wall_clock_monitoring(app: AppContext) -> None:
     """The replay runs the monitoring jobs itself, on the replayed clock; the server's own
     schedule would run them on the wall clock (a year later than the replayed readings:
     nothing new to score, and an alert reported clear on a replayed day would count as clear
-    for a year at once). So this server pauses them (``ENMS_SCHEDULE__PAUSED``). It also runs
-    with the demo's promotion policy (:func:`enms.demo.policy.demo_policy`)."""
+    for a year at once). So this server pauses them (``ENMS_SCHEDULE__PAUSED``)."""
     from enms.jobs.tasks import MONITORING_JOBS
 
     schedule = app.settings.schedule
     paused = sorted({*schedule.paused, *MONITORING_JOBS})
-    app._settings = demo_policy(
-        app.settings.model_copy(update={"schedule": schedule.model_copy(update={"paused": paused})})
+    app._settings = app.settings.model_copy(
+        update={"schedule": schedule.model_copy(update={"paused": paused})}
     )
 
 

@@ -14,7 +14,8 @@ Rules, in order (:data:`RULES`):
 5. ``ashrae14`` — baselines: ASHRAE Guideline 14 calibration (hourly CV(RMSE) ≤ 30 %,
    |NMBE| ≤ 10 %; monthly ≤ 15 % / 5 %, where computable) — ``ENMS_PROMOTION__REQUIRE_ASHRAE14``;
 6. ``sufficiency`` — baselines: CalTRACK 2.0 data sufficiency of the training window —
-   ``ENMS_PROMOTION__REQUIRE_SUFFICIENCY``;
+   ``ENMS_PROMOTION__REQUIRE_SUFFICIENCY``; the 365-day span is waived (coverage still
+   judged) for a B that won an A/B test: a retrain after a change point cannot have a year;
 7. ``forecast_skill`` — forecasters: held-out skill against the weekly seasonal-naive forecast
    above ``ENMS_PROMOTION__FORECAST_MIN_SKILL``;
 8. ``alarm_rate`` — detectors: held-out alarm rate at most
@@ -167,8 +168,32 @@ def sufficiency(c: Candidate, e: TestEvidence | None, s: PromotionSettings) -> V
         return _verdict(
             name, True, f"{method}: sufficient ({_num(report.get('span_days')) or 0:.0f} days)"
         )
+    if e is not None and e.winner == "b" and _coverage_met(report):
+        # The 365-day span guards a savings baseline against seasons it never saw. A version
+        # retrained after a change point cannot have it (the old year is another plant);
+        # when it has beaten the champion on the same live readings in an A/B test, the span
+        # is waived and only CalTRACK's coverage criteria still apply.
+        span = _num(report.get("span_days")) or 0.0
+        return _verdict(
+            name,
+            True,
+            f"{method}: the window spans {span:.1f} days (< 365: waived, B won A/B test "
+            f"{e.test_id} on live readings); coverage criteria met",
+        )
     reasons = "; ".join(str(r) for r in report.get("reasons") or []) or "insufficient"
     return _verdict(name, False, f"{method}: {reasons}")
+
+
+def _coverage_met(report: dict[str, Any]) -> bool:
+    """CalTRACK's criteria other than the span: missing share and per-month coverage."""
+    missing = _num(report.get("missing_fraction"))
+    limit = _num(report.get("max_missing_fraction"))
+    return (
+        missing is not None
+        and limit is not None
+        and missing <= limit
+        and not report.get("months_below_coverage")
+    )
 
 
 def forecast_skill(c: Candidate, e: TestEvidence | None, s: PromotionSettings) -> Verdict:
