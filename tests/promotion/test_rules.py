@@ -139,3 +139,33 @@ def test_a_detector_alarming_much_more_often_is_rolled_back() -> None:
     assert same.status == "not_worse"
     early = compare_alarms(pairs.iloc[:48], worse_by=0.1, alpha=0.01, min_points=96, budget=0.05)
     assert early.status == "collecting"
+
+
+def _short_window(missing: float, below: list[str]) -> rules.Candidate:
+    report = {
+        "sufficient": False,
+        "method": "caltrack_2.0",
+        "span_days": 18.0,
+        "missing_fraction": missing,
+        "max_missing_fraction": 0.10,
+        "months_below_coverage": below,
+        "reasons": ["the window spans 18.0 days; CalTRACK needs 365"],
+    }
+    return rules.Candidate("baseline", metrics_in_sample={"sufficiency": report})
+
+
+def test_the_span_is_waived_only_for_a_b_that_won_its_test_with_full_coverage() -> None:
+    """A retrain after a change point cannot span a year: the 365-day criterion is waived for
+    a B that beat the champion on live readings; coverage still decides, and without a test
+    (a first version, a manual promotion) the full CalTRACK rule applies."""
+    retrained = _short_window(0.02, [])
+    assert _by_rule(retrained)["sufficiency"]["passed"] is False
+    won = _by_rule(retrained, EVIDENCE)["sufficiency"]
+    assert won["passed"] is True
+    assert "waived, B won A/B test 3" in won["detail"]
+    lost = _by_rule(retrained, replace(EVIDENCE, winner=None))["sufficiency"]
+    assert lost["passed"] is False
+    gappy = _by_rule(_short_window(0.15, []), EVIDENCE)["sufficiency"]
+    assert gappy["passed"] is False
+    thin_month = _by_rule(_short_window(0.02, ["2025-06"]), EVIDENCE)["sufficiency"]
+    assert thin_month["passed"] is False
