@@ -1,12 +1,15 @@
 """End to end, as a new user would: create a machine and import its readings over the API,
-train two baseline versions, start an A/B test (a row inserted directly: the start endpoint
-is another helper's), post next week's predictions through the predict endpoint, import the
-week's readings, let the hourly scoring run, and read the logged errors per arm.
+train two baseline versions, start an A/B test through its endpoint, post next week's
+predictions through the predict endpoint, import the week's readings, let the hourly scoring
+and the A/B evaluation run, and read the results.
 
 Checked: each served row is logged once under its arm with the reading's energy as actual;
 the other version is shadow-scored on the same reading (no duplicates); the per-arm MAE and
 the Welch t statistic on the logged absolute errors equal a calculation by hand (scipy) from
-the imported CSV and the served answers."""
+the imported CSV and the served answers; and the results endpoint's per-arm n and MAE, its
+difference, winner and confidence equal a calculation by hand with scipy on the logged errors
+(per UTC day the difference of the arms' mean absolute errors, a one-sample t over the days,
+the p-value from Student t at the degrees of freedom the results name)."""
 
 from __future__ import annotations
 
@@ -20,10 +23,11 @@ from enms.core.clock import FrozenClock
 from enms.core.config import MonitoringSettings, Settings, TrainingSettings
 from enms.core.db import SessionFactory, session_scope
 from enms.demo.generator import generate_plant
+from enms.experiments.tasks import ab_test_evaluate
 from enms.predictions import repository
 from enms.predictions.tasks import score_predictions
 from enms.training.runner import RunContext, run_job
-from tests.serving.helpers import predict_url, start_ab_test, version_ids
+from tests.serving.helpers import predict_url, version_ids
 
 CUT = pd.Timestamp("2025-03-02", tz="UTC")  # readings from here on arrive after the predictions
 WEEK_END = CUT + pd.Timedelta(days=7)
@@ -86,9 +90,19 @@ def test_a_new_user_runs_an_ab_test_through_the_predict_endpoint(
     a_id, b_id = version_ids(session_factory, "baseline")
     versions = api.get(f"/api/v1/machines/{machine_id}/models/baseline/versions").json()
     assert {v["version"]: v["aliases"] for v in versions} == {1: ["champion"], 2: ["challenger"]}
-    test_id = start_ab_test(
-        session_factory, machine_id=machine_id, a_id=a_id, b_id=b_id, start=CUT.to_pydatetime()
+    clock.advance(CUT.to_pydatetime() - clock.now())  # the test starts as next week begins
+    started = api.post(
+        "/api/v1/model-performance/ab-test/start",
+        json={
+            "machine_id": machine_id,
+            "model_type": "baseline",
+            "duration_days": 7,
+            "min_samples_per_arm": 50,
+            "sequential": False,
+        },
     )
+    assert started.status_code == 201, started.text
+    test_id = started.json()["id"]
     config = settings.model_copy(
         update={"monitoring": MonitoringSettings(score_batch_days=400, actual_fill_days=60)}
     )
@@ -155,3 +169,34 @@ def test_a_new_user_runs_an_ab_test_through_the_predict_endpoint(
     ).json()
     assert sum(1 for p in page["points"] if p["arm"] == "b") == n_b
     assert {b["source"] for b in page["batches"]} == {"served", "shadow"}
+
+    # A week later the periodic A/B evaluation completes the test; its results, by hand.
+    clock.advance(WEEK_END.to_pydatetime() - clock.now() + pd.Timedelta(hours=1))
+    evaluated = ab_test_evaluate(factory=session_factory, settings=config, clock=clock)
+    assert [c["test_id"] for c in evaluated["completed"]] == [test_id]
+    res = api.get(f"/api/v1/model-performance/ab-test/{test_id}/results").json()
+    assert res["test"]["status"] == "completed"
+    arms = {arm["arm"]: arm for arm in res["arms"]}
+    assert (arms["a"]["n"], arms["b"]["n"]) == (n_a, n_b)
+    assert arms["a"]["mae"] == pytest.approx(errors["a"].mean(), rel=1e-9)
+    assert arms["b"]["mae"] == pytest.approx(errors["b"].mean(), rel=1e-9)
+    day = {
+        arm: pd.Series(errors[arm], index=logged[v].index[logged[v]["arm"] == arm]).groupby(
+            lambda ts: ts.floor("D")
+        )
+        for arm, v in (("a", a_id), ("b", b_id))
+    }
+    per_day = (day["b"].mean() - day["a"].mean()).dropna()
+    assert len(per_day) == 7 == res["difference"]["n_units"]
+    one_sample = stats.ttest_1samp(per_day.to_numpy(), 0.0)
+    df = res["difference"]["settings"]["df"]
+    assert 1 <= df <= len(per_day) - 1
+    p_by_hand = 2 * stats.t.sf(abs(one_sample.statistic), df)
+    assert res["difference"]["estimate"] == pytest.approx(per_day.mean(), rel=1e-9)
+    assert res["difference"]["p_value"] == pytest.approx(p_by_hand, rel=1e-6)
+    assert res["p_value"] == pytest.approx(p_by_hand, rel=1e-6)
+    assert res["confidence"] == pytest.approx(1 - p_by_hand, rel=1e-6)
+    hand_winner = "inconclusive" if p_by_hand >= 0.05 else ("b" if per_day.mean() < 0 else "a")
+    assert res["verdict"] == hand_winner
+    assert res["test"]["winner"] == hand_winner
+    assert res["test"]["confidence"] == pytest.approx(1 - p_by_hand, rel=1e-6)
