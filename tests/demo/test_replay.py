@@ -200,33 +200,51 @@ def test_the_weekly_line_names_the_machines_whose_newest_check_flags_drift(
     demo: service.DemoSummary, session_factory: SessionFactory, fast: Settings
 ) -> None:
     from enms.evaluation.models import PerformanceMetric
-    from enms.registry.models import ModelVersion
+    from enms.registry.models import ModelAlias, ModelVersion
 
     day = FIRST_DAY
     with session_scope(session_factory, write=True) as session:
         ids = {m.name: m.id for m in session.scalars(select(Machine))}
 
-        def check(name: str, end: datetime, drift: bool, details: dict[str, Any]) -> None:
+        def check(
+            name: str, end: datetime, drift: bool, details: dict[str, Any], alias: str = "champion"
+        ) -> None:
             version = session.scalar(
-                select(ModelVersion).where(ModelVersion.machine_id == ids[name])
+                select(ModelVersion)
+                .join(ModelAlias, ModelAlias.model_version_id == ModelVersion.id)
+                .where(ModelVersion.machine_id == ids[name], ModelAlias.alias == alias)
             )
             if version is None:
+                number = 1 + len(
+                    session.scalars(
+                        select(ModelVersion.id).where(ModelVersion.machine_id == ids[name])
+                    ).all()
+                )
                 version = ModelVersion(
                     machine_id=ids[name],
                     model_type="baseline",
-                    version=1,
+                    version=number,
                     origin="external",
                     name="made elsewhere",
                     created_at=day,
                 )
                 session.add(version)
                 session.flush()
+                session.add(
+                    ModelAlias(
+                        machine_id=ids[name],
+                        model_type="baseline",
+                        alias=alias,
+                        model_version_id=version.id,
+                        updated_at=day,
+                    )
+                )
             session.add(
                 PerformanceMetric(
                     model_id=version.id,
                     machine_id=ids[name],
                     model_type="baseline",
-                    model_version=1,
+                    model_version=version.version,
                     evaluation_date=end,
                     evaluation_start=FIRST_DAY,
                     evaluation_end=end,
@@ -247,6 +265,10 @@ def test_the_weekly_line_names_the_machines_whose_newest_check_flags_drift(
         leak = {"degradation": {"energy": {"degraded": True, "since_pct": 12.04}}}
         check("Chiller CH1", d2, False, leak)  # no drift, but energy-grade degradation
         check("Boiler B1", d2, False, {"degradation": {"energy": {"degraded": False}}})
+        # Challengers are checked too, but the line (like the alerts) follows champions only.
+        check(
+            "Chiller CH1", d2, True, {"degradation": {"energy": {"since_pct": -20.0}}}, "challenger"
+        )
     replay = Replay.from_database(factory=session_factory, settings=fast, report=print, tasks=[])
     assert replay.status(day).endswith("no drift check has run yet")  # clock before any check
     replay.clock.move_to(d2)

@@ -17,6 +17,7 @@ from enms.alerts.models import ModelAlert
 from enms.evaluation.models import PerformanceMetric
 from enms.experiments.models import ABTest
 from enms.readings.models import Machine
+from enms.registry.models import ModelAlias
 from enms.training.models import TrainingJob
 
 
@@ -65,9 +66,15 @@ def ab_tests_now(session: Session, now: datetime) -> str:
 
 
 def drift_now(session: Session, now: datetime) -> str:
-    """``drift on: M (since D), …`` from each (machine, model type)'s newest drift check up
-    to the replay's ``now`` (the server's own wall-clock runs may have written later ones)."""
-    checks = (PerformanceMetric.source == "drift_check") & (PerformanceMetric.evaluation_end <= now)
+    """``drift on: M (since D), …`` from each (machine, model type)'s newest drift check of
+    its champion (challengers are checked too, but alerts come from champions) up to the
+    replay's ``now`` (the server's own wall-clock runs may have written later ones)."""
+    champions = select(ModelAlias.model_version_id).where(ModelAlias.alias == "champion")
+    checks = (
+        (PerformanceMetric.source == "drift_check")
+        & (PerformanceMetric.evaluation_end <= now)
+        & PerformanceMetric.model_id.in_(champions)
+    )
     newest = (
         select(
             PerformanceMetric.machine_id,
