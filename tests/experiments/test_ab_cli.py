@@ -51,7 +51,8 @@ def test_start_list_results_stop(
     test_id = started["id"]
     table = invoke("list", "--status", "running").splitlines()
     assert table[0].split()[:2] == ["ID", "STATUS"]
-    assert table[1].split()[:2] == [str(test_id), "running"]
+    assert table[1].split()[:4] == [str(test_id), "running", "Air", "Compressor"]
+    assert started["machine_name"] == "Air Compressor"
     report = invoke("results", str(test_id))
     assert report.startswith(f"A/B test {test_id} (Air Compressor baseline v1 vs v2): running")
     results = json.loads(invoke("results", str(test_id), "--json"))

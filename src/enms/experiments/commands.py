@@ -37,13 +37,15 @@ def tests_table(tests: list[ABTestRead]) -> str:
     """The tests as a table."""
     if not tests:
         return "no A/B tests"
+    names = [t.machine_name or str(t.machine_id) for t in tests]
+    width = max(len("MACHINE"), *(len(n) for n in names))
     lines = [
-        f"{'ID':>4}  {'STATUS':<10} {'MACHINE':>7} {'MODEL TYPE':<16} {'A':>3} {'B':>3} "
+        f"{'ID':>4}  {'STATUS':<10} {'MACHINE':<{width}} {'MODEL TYPE':<16} {'A':>3} {'B':>3} "
         f"{'SPLIT':>5} {'WINNER':<12} {'P':>8}  STARTED"
     ]
-    for t in tests:
+    for t, name in zip(tests, names, strict=True):
         lines.append(
-            f"{t.id:>4}  {t.status:<10} {t.machine_id:>7} {t.model_type:<16} "
+            f"{t.id:>4}  {t.status:<10} {name:<{width}} {t.model_type:<16} "
             f"{t.model_a_version:>3} {t.model_b_version:>3} {t.traffic_split:>5.2f} "
             f"{t.winner or '-':<12} {_fmt(t.p_value, '.3g'):>8}  {t.start_date:%Y-%m-%d %H:%M}"
         )

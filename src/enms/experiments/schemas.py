@@ -60,6 +60,7 @@ class ABTestRead(BaseModel):
     id: int
     test_name: str
     machine_id: int
+    machine_name: str | None = None
     model_type: str
     model_a_version: int
     model_b_version: int

@@ -258,6 +258,7 @@ def read(session: Session, test: ABTest) -> ABTestRead:
         id=test.id,
         test_name=test.test_name,
         machine_id=test.machine_id,
+        machine_name=machine.name if (machine := session.get(Machine, test.machine_id)) else None,
         model_type=test.model_type,
         model_a_version=va,
         model_b_version=vb,
