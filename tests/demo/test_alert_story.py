@@ -204,7 +204,7 @@ def test_the_leak_opens_an_alert_a_retrain_fixes_it_and_the_alert_resolves(
     # enms tested the retrained version against the champion: B won and was promoted
     (test,) = tests
     assert (test.created_by, test.status, test.winner) == ("enms-auto", "completed", "b")
-    assert (test.model_a_id, test.model_b_id) != (None, None)
+    assert test.model_a_id != test.model_b_id
     assert test.promotion is not None
     assert test.promotion.startswith("promoted v2")
     assert test.p_value is not None

@@ -64,7 +64,7 @@ def _winner(seed: int, *, sequential: bool, b_scale: float) -> str | None:
     looks = range(7, DAYS + 1) if sequential else [DAYS]
     for day in looks:
         now = START + timedelta(days=day)
-        seen = ts < now
+        seen = ts < pd.Timestamp(now)
         frames = ArmFrames(a[seen & (arms == "a")], b[seen & (arms == "b")], a[seen], b[seen])
         found = analyse(test, frames, now=now, versions=(1, 2), tariff=None, power=0.8,
                         mde=0.1, srm_alpha=0.001, sequential_min_days=7)  # fmt: skip

@@ -10,6 +10,7 @@ hourly slots; B's errors scaled by 0.6 where B is better (MAE about 40 % lower).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -29,7 +30,7 @@ from tests.experiments.ab_setup import Pair, log_points, make_pair, simulate
 API = "/api/v1/model-performance"
 
 
-def _run(factory: SessionFactory, settings: Settings, clock: FrozenClock) -> dict[str, object]:
+def _run(factory: SessionFactory, settings: Settings, clock: FrozenClock) -> dict[str, Any]:
     return ab_test_evaluate(factory=factory, settings=settings, clock=clock)
 
 
@@ -71,7 +72,7 @@ def test_fixed_horizon_test_completes_at_its_end_and_b_is_promoted(
     assert _run(session_factory, settings, clock)["completed"] == []  # not due: no peeking
     clock.advance(timedelta(days=1, hours=1))
     done = _run(session_factory, settings, clock)
-    assert [c["test_id"] for c in done["completed"]] == [test_id]  # type: ignore[index]
+    assert [c["test_id"] for c in done["completed"]] == [test_id]
     r = client.get(f"{API}/ab-test/{test_id}/results").json()
     t = r["test"]
     assert (t["status"], t["winner"], r["verdict"]) == ("completed", "b", "b")
@@ -114,7 +115,7 @@ def test_sequential_test_decides_before_its_planned_end(
     assert _run(session_factory, settings, clock)["completed"] == []  # under min days
     clock.advance(timedelta(days=18))
     done = _run(session_factory, settings, clock)
-    assert [c["test_id"] for c in done["completed"]] == [test_id]  # type: ignore[index]
+    assert [c["test_id"] for c in done["completed"]] == [test_id]
     with session_scope(session_factory) as s:
         row = s.get(ABTest, test_id)
         assert row is not None
@@ -187,7 +188,7 @@ def test_an_automatic_retrains_challenger_is_tested_against_the_champion(
         assert alert is not None
         alert.auto_action, alert.action_job_id = "retrain", job_id
     done = _run(session_factory, settings, clock)
-    (started,) = done["started"]  # type: ignore[misc]
+    (started,) = done["started"]
     assert (started["a"], started["b"]) == (1, 2)
     assert _run(session_factory, settings, clock)["started"] == []  # one test per version
     with session_scope(session_factory) as s:

@@ -181,4 +181,6 @@ def test_concurrent_promotions_leave_one_open_watch(
         ]
         last = watches[1]
         assert (last.result["previous_version"], last.result["champion_version"]) == moves[-1]
-        assert _aliases(s, machine_id)[moves[-1][0]] == ["previous"]
+        previous = moves[-1][0]
+        assert previous is not None
+        assert _aliases(s, machine_id)[previous] == ["previous"]

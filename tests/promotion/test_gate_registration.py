@@ -104,8 +104,12 @@ def test_a_14_day_baseline_is_champion_but_flagged_and_promotion_needs_a_reason(
 
 
 def _champion(client: TestClient, base: str) -> int:
-    return next(
-        v["version"] for v in client.get(f"{base}/versions").json() if "champion" in v["aliases"]
+    return int(
+        next(
+            v["version"]
+            for v in client.get(f"{base}/versions").json()
+            if "champion" in v["aliases"]
+        )
     )
 
 

@@ -4,6 +4,7 @@ settings that switch a requirement off; the detectors' watch rule."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,9 @@ EVIDENCE = evidence.TestEvidence(
 )
 
 
-def _by_rule(candidate: rules.Candidate, ev: evidence.TestEvidence | None = None) -> dict:
+def _by_rule(
+    candidate: rules.Candidate, ev: evidence.TestEvidence | None = None
+) -> dict[str, dict[str, Any]]:
     return {v["rule"]: v for v in rules.evaluate(candidate, ev, POLICY)}
 
 

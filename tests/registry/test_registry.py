@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -163,7 +164,11 @@ def test_other_aliases_move_audited_and_the_champion_only_by_promotion(
         session=session, row=first, alias="previous", action="watch", actor="x",
         reason="kept scored", clock=clock,
     )  # fmt: skip
-    common = {"session": session, "machine_id": machine.id, "model_type": "baseline"}
+    common: dict[str, Any] = {
+        "session": session,
+        "machine_id": machine.id,
+        "model_type": "baseline",
+    }
     assert service.clear_alias(**common, alias="previous", actor="x", reason="done", clock=clock)
     assert not service.clear_alias(**common, alias="previous", actor="x", reason=None, clock=clock)
     with pytest.raises(Conflict, match="cannot be removed"):

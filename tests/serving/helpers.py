@@ -71,7 +71,7 @@ def request_rows(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]
     rows = []
     for ts, values in frame[columns].iterrows():
         row: dict[str, Any] = {"timestamp": pd.Timestamp(str(ts)).isoformat()}
-        row.update({c: None if pd.isna(v) else float(v) for c, v in values.items()})
+        row.update({str(c): None if pd.isna(v) else float(v) for c, v in values.items()})
         rows.append(row)
     return rows
 

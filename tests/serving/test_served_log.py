@@ -168,4 +168,5 @@ def test_a_served_future_timestamp_does_not_move_the_resume_point(
         latest = session.scalar(
             select(func.max(PredictionPoint.origin)).where(PredictionPoint.model_id == baselines[0])
         )
+    assert latest is not None
     assert pd.Timestamp(latest) == future[-1]
