@@ -90,6 +90,7 @@ def test_fixed_horizon_test_completes_at_its_end_and_b_is_promoted(
     assert champion.version == 2
     assert f"A/B test {test_id} v1 vs v2 completed: B (v2) won" in alert.message
     assert alert.details["ab_test_id"] == test_id
+    assert alert.clear_since is not None  # an event: it auto-resolves after the hysteresis
     # completed: a second pass leaves it alone, results are the stored ones
     assert _run(session_factory, settings, clock)["analysed"] == []
     assert client.post(f"{API}/ab-test/{test_id}/stop", json={"reason": "late"}).status_code == 409

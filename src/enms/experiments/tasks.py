@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
-from enms.alerts.conditions import raise_condition
+from enms.alerts.conditions import raise_condition, report_clear
 from enms.core.clock import Clock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
@@ -136,6 +136,16 @@ def complete(
             now=now,
             model_id=row.model_b_id if winner == B else row.model_a_id,
             actor=ACTOR,
+        )
+        # A completed test is an event, not a standing condition: it is clear at once, so the
+        # alert is notified and then auto-resolves after the hysteresis (no open alert per
+        # finished test piling up).
+        report_clear(
+            session,
+            machine_id=row.machine_id,
+            model_type=row.model_type,
+            alert_type="ab_test_completed",
+            now=now,
         )
         alerts = auto.record_outcome(session, row, vb, promoted=promoted, message=message, now=now)
         return {"test_id": row.id, "verdict": found.verdict, "promotion": message, "alerts": alerts}
