@@ -1,25 +1,40 @@
-"""HTML pages. Thin: each calls one service and renders a template.
+"""The dashboard: mounts every page's router and the static files.
 
-plotly.js is served from the installed ``plotly`` package at ``/static/plotly.min.js`` so the
-dashboard works on machines without internet access.
+Each page lives in its own ``page_*`` module (a router, its data assembly, its template and
+its script ``static/page-*.js``); the shared layout is :mod:`enms.web.templating`. plotly.js
+is served from the installed ``plotly`` package at ``/static/plotly.min.js`` so the dashboard
+works on machines without internet access.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
-from enms import __version__
-from enms.api.deps import SessionDep
-from enms.web.overview import plant_overview
+from enms.web import (
+    page_abtests,
+    page_alerts,
+    page_machine,
+    page_overview,
+    page_performance,
+    page_training,
+    page_versions,
+)
+from enms.web.templating import HERE
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
+PAGES = (
+    page_overview,
+    page_performance,
+    page_training,
+    page_alerts,
+    page_versions,
+    page_machine,
+    page_abtests,
+)
 
 
 def _plotly_js() -> Path:
@@ -28,29 +43,19 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
-@router.get("/", response_class=HTMLResponse)
-def index(request: Request, session: SessionDep) -> HTMLResponse:
-    """The plant overview: machines, their champion models, the latest training jobs."""
-    overview = plant_overview(session)
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {
-            "overview": overview,
-            "machines": [r.machine for r in overview.rows],
-            "version": __version__,
-            "active": "machines",
-        },
-    )
-
-
 @router.get("/static/plotly.min.js")
 def plotly_js() -> FileResponse:
     """plotly.js from the installed Python package (no CDN)."""
-    return FileResponse(_plotly_js(), media_type="application/javascript")
+    return FileResponse(
+        _plotly_js(),
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=86400"},
+    )
 
 
 def mount_web(app: FastAPI) -> None:
     """Attach the pages and static files to ``app``."""
     app.include_router(router)
+    for page in PAGES:
+        app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
