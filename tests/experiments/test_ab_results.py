@@ -23,7 +23,9 @@ from enms.core.clock import FrozenClock
 from enms.core.config import Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.experiments import stats
+from enms.experiments.analysis import Analysis
 from enms.experiments.arms import arms_for
+from enms.experiments.schemas import ABTestStart
 from enms.experiments.tasks import ab_test_evaluate
 from enms.predictions.models import PredictionPoint
 from tests.experiments.ab_setup import log_points, make_pair, simulate
@@ -168,3 +170,39 @@ def test_a_60_40_realised_split_configured_50_50_is_flagged(
         assert r["srm"]["observed_share_b"] == pytest.approx(0.4)
         assert r["srm"]["configured_share_b"] == split
         assert r["srm"]["mismatch"] is (split == 0.5), r["srm"]
+
+
+def test_a_live_analysis_runs_after_the_read_transaction_has_ended(
+    session_factory: SessionFactory,
+    clock: FrozenClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from enms.experiments import service
+
+    pair = make_pair(session_factory, clock)
+    with session_scope(session_factory, write=True) as s:
+        test_id = service.start(
+            session=s,
+            data=ABTestStart(machine_id=pair.machine_id, model_type="baseline"),
+            settings=settings,
+            clock=clock,
+        ).id
+    ts, actual, pred_a, pred_b = simulate(clock.now(), 3 * 24, seed=3, b_scale=0.7)
+    log_points(session_factory, pair, pair.a_id, ts, actual, pred_a)
+    log_points(session_factory, pair, pair.b_id, ts, actual, pred_b)
+    clock.advance(timedelta(days=3))
+    seen: list[bool] = []
+    compute = service.compute
+
+    with session_scope(session_factory) as s:
+
+        def watched(*args: object, **kwargs: object) -> Analysis:
+            seen.append(s.in_transaction())
+            return compute(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(service, "compute", watched)
+        found = service.results(session=s, test_id=test_id, settings=settings, clock=clock)
+    assert seen == [False]  # the statistics ran with no transaction open
+    assert found.verdict == "running"
+    assert found.as_of == clock.now()

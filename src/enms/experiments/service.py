@@ -340,12 +340,27 @@ def compute(
 
 def results(*, session: Session, test_id: int, settings: Settings, clock: Clock) -> ABTestResults:
     """A test's results: live for a running test, the stored analysis otherwise (a test
-    stopped before any analysis is analysed on its window)."""
+    stopped before any analysis is analysed on its window).
+
+    A live analysis reads the arms' points first and ends the read transaction before the
+    statistics run, so a slow analysis (a long test at 15-minute readings) holds no
+    transaction open — the same read → compute → (no) write split as the periodic job.
+    """
     test = get(session, test_id)
-    document: dict[str, Any] | None = test.results if test.status != RUNNING else None
-    if not document:
-        document = evaluate(session, test, settings, clock.now()).document
-    return _results_doc(read(session, test), document)
+    head = read(session, test)
+    stored: dict[str, Any] | None = test.results if test.status != RUNNING else None
+    if stored:
+        return _results_doc(head, stored)
+    now = clock.now()
+    start_at, end_at = window_of(test, now)
+    points_a = points_frame(session, model_id=test.model_a_id, start=start_at, end=end_at)
+    points_b = points_frame(session, model_id=test.model_b_id, start=start_at, end=end_at)
+    tariff = tariff_of(machine_of(session, test.machine_id))
+    versions = versions_of(session, test)
+    session.expunge(test)
+    session.rollback()  # a read-only session: nothing to undo, the transaction just ends
+    analysis = compute(test, points_a, points_b, settings, now, versions, tariff)
+    return _results_doc(head, analysis.document)
 
 
 def _results_doc(head: ABTestRead, doc: dict[str, Any]) -> ABTestResults:
