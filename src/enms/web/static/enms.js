@@ -1,7 +1,8 @@
 /* enms dashboard: the small shared toolkit every page script uses (no framework).
  *
- *   enms.api(method, url, body)  -> Promise of the JSON reply; rejects with an Error whose
- *                                   message is the server's `detail` (4xx/5xx) — show it.
+ *   enms.api(method, url, body)  -> Promise of the JSON reply; rejects (4xx/5xx) with an
+ *                                   Error: message = the API's error.message (show it),
+ *                                   .status, .code, .details, .body (the whole reply).
  *   enms.getJSON(url)            -> enms.api("GET", url)
  *   enms.toast(message, kind)    kind: "info" | "ok" | "error"; returns the element
  *   enms.confirm({title, text, confirmLabel, note})
@@ -28,18 +29,20 @@
     seq: ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"],
   };
 
+  // The API's one error format: {"error": {"code", "message", "details"}}; validation
+  // errors list their problems in details.problems (location + problem).
   function detailOf(body, status) {
-    if (body && typeof body === "object") {
-      var d = body.detail !== undefined ? body.detail : body.message;
-      if (typeof d === "string") return d;
-      if (Array.isArray(d)) {
-        return d.map(function (e) {
-          var where = Array.isArray(e.loc) ? e.loc.filter(function (p) { return p !== "body"; }).join(".") : "";
-          return (where ? where + ": " : "") + (e.msg || JSON.stringify(e));
+    var e = body && typeof body === "object" ? body.error : null;
+    if (e && typeof e.message === "string") {
+      var problems = e.details && Array.isArray(e.details.problems) ? e.details.problems : [];
+      if (problems.length > 1) {
+        return "invalid request: " + problems.map(function (p) {
+          return (p.location ? p.location + ": " : "") + p.problem;
         }).join("; ");
       }
-      if (d && typeof d === "object") return d.message || JSON.stringify(d);
+      return e.message;
     }
+    if (typeof body === "string" && body && body.length < 300) return body;
     return "HTTP " + status;
   }
 
@@ -57,6 +60,8 @@
           var err = new Error(detailOf(data, res.status));
           err.status = res.status;
           err.body = data;
+          err.code = data && data.error ? data.error.code : undefined;
+          err.details = data && data.error ? data.error.details || {} : {};
           throw err;
         }
         return data;
