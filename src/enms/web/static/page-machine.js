@@ -49,7 +49,10 @@
   function chart(id, traces, layout) {
     var el = document.getElementById(id);
     if (el.querySelector("p.empty")) el.innerHTML = "";
-    enms.plot(el, traces, layout);
+    // Legend above the plot, so it never collides with the x-axis title.
+    var merged = Object.assign({ legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+      margin: { l: 56, r: 16, t: 36, b: 48 } }, layout);
+    enms.plot(el, traces, merged);
   }
 
   function timeAxis() {
@@ -64,7 +67,9 @@
     document.getElementById("energy-unit").textContent = "· " + unit;
     document.getElementById("energy-note").textContent = e.baseline_versions.length
       ? "Expected: baseline v" + e.baseline_versions.join(", v") +
-        ", the energy baseline of record the KPIs and savings use (ISO 50006)."
+        ", the energy baseline of record the KPIs and savings use (ISO 50006)" +
+        (e.expected_until && e.expected_until < s.to
+          ? "; logged up to " + enms.fmt.time(e.expected_until) + "." : ".")
       : "No baseline has been champion yet: actual energy only.";
     if (!hasPoints(e.actual)) { emptyChart("chart-energy", "No readings in this range."); return; }
     var traces = [
@@ -128,8 +133,10 @@
       (k.baseline_version ? " v" + k.baseline_version : "") +
       " expects, falls while it saves (savings = expected − actual = −CUSUM).";
     if (k.fsu_percent !== null && k.fsu_percent !== undefined) {
-      note += " Band: ±" + Math.round(k.confidence * 100) + " % uncertainty of the cumulative savings (" +
-        k.method + "); FSU " + enms.fmt.pct(k.fsu_percent) + ".";
+      note += " Band: ±" + Math.round(k.confidence * 100) +
+        " % uncertainty of the cumulative savings (ASHRAE Guideline 14); FSU " +
+        enms.fmt.pct(k.fsu_percent) + ".";
+      document.getElementById("cusum-note").title = k.method;
     }
     document.getElementById("cusum-note").textContent = note;
     if (!k.x.length) {
@@ -185,7 +192,7 @@
     }).join("");
     box.innerHTML = (list.length > MAX_TABLE_ROWS
       ? '<p class="muted">The ' + MAX_TABLE_ROWS + " newest of " + list.length + " (all are marked on the chart).</p>" : "") +
-      '<div class="scroll"><table class="grid" id="anomaly-table"><thead><tr><th>Time (local)</th>' +
+      '<div class="scroll table-box"><table class="grid" id="anomaly-table"><thead><tr><th>Time (local)</th>' +
       '<th class="num">Energy kWh</th><th class="num">Expected kWh</th><th class="num">Score / threshold</th>' +
       "<th>Direction</th><th>Reason</th></tr></thead><tbody>" + rows + "</tbody></table></div>";
   }
