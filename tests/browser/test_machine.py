@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.browser.conftest import Plant, PageLog
+from tests.browser.conftest import PageLog, Plant
 
 pytestmark = pytest.mark.browser
 
