@@ -28,7 +28,7 @@
   function aliasBadges(aliases) {
     return aliases.map(function (a) {
       var cls = a === "champion" ? "ok" : a === "challenger" ? "info" : "";
-      var mark = a === "champion" ? "★ " : a === "challenger" ? "◆ " : "";
+      var mark = a === "challenger" ? "◆ " : a === "champion" ? "" : "· ";
       return '<span class="badge alias ' + cls + ' alias-' + esc(a) + '">' + mark + esc(a) + "</span>";
     }).join(" ");
   }
