@@ -95,7 +95,9 @@ def test_a_promotion_the_gate_refuses_is_explained_and_can_be_overridden(
     assert last["details"]["override"] is True
 
 
-def test_unknown_machine_and_model_type_are_404_pages(plant: Plant, page: Any, page_log: Any) -> None:
+def test_unknown_machine_and_model_type_are_404_pages(
+    plant: Plant, page: Any, page_log: Any
+) -> None:
     page_log.allow("404")
     response = page.goto(f"{plant.url}/ui/machines/99/models/baseline")
     assert response.status == 404

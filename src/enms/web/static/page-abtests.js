@@ -129,7 +129,7 @@
       out += "<dt>B − A</dt><dd class=\"muted\">not enough scored points yet</dd>";
     }
     if (r.sequential) out += "<dt>Sequential p</dt><dd>" + pval(r.sequential.p_value) + " (level " + fmt.num(r.sequential.level, 3) + ")</dd>";
-    if (r.srm) {
+    if (r.srm && (r.srm.n_a || 0) + (r.srm.n_b || 0) > 0) {
       out += "<dt>Sample ratio</dt><dd>" + (r.srm.mismatch
         ? '<span class="badge fail">mismatch</span>'
         : '<span class="badge pass">ok</span>') + " B share " + fmt.pct((r.srm.observed_share_b || 0) * 100) +
@@ -146,7 +146,10 @@
   function drawCI(t) {
     var r = results[t.id], el = document.getElementById("ci-" + t.id);
     if (!el || !r || !r.difference || r.difference.ci_low === null) {
-      if (el) el.innerHTML = '<p class="muted small">The interval appears once both arms have scored points.</p>';
+      if (el) {
+        el.classList.add("no-points");
+        el.innerHTML = '<p class="muted small">The interval appears once both arms have scored points.</p>';
+      }
       return;
     }
     var d = r.difference;
