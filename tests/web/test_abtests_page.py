@@ -13,7 +13,8 @@ def test_the_empty_page_loads_with_charts_and_defaults(client: TestClient) -> No
     assert "/static/plotly.min.js" in page.text
     assert "/static/page-abtests.js" in page.text
     data = page_data(page.text)
-    assert data["tests"] == [] and data["machines"] == []
+    assert data["tests"] == []
+    assert data["machines"] == []
     assert 0 < data["defaults"]["traffic_split"] < 1
     assert data["defaults"]["primary_metric"] in ("mae", "rmse", "energy_kwh", "cost")
 

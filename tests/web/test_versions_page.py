@@ -53,7 +53,9 @@ def test_a_model_without_versions_renders_its_empty_state(client: TestClient) ->
     assert page.status_code == 200
     assert "/static/page-versions.js" in page.text
     data = page_data(page.text)
-    assert data["versions"] == [] and data["metrics"] == [] and data["history"] == []
+    assert data["versions"] == []
+    assert data["metrics"] == []
+    assert data["history"] == []
     assert data["now"].startswith("20")
 
 
@@ -94,7 +96,8 @@ def test_coefficients_sufficiency_and_candidates_become_tables() -> None:
         "p_value": 1e-156,
     }
     verdict = sufficiency_verdict(report)
-    assert verdict is not None and verdict["sufficient"] is False
+    assert verdict is not None
+    assert verdict["sufficient"] is False
     assert verdict["reasons"] == ["too short"]
     selection = candidate_selection(report)
     assert selection is not None
@@ -102,4 +105,5 @@ def test_coefficients_sufficiency_and_candidates_become_tables() -> None:
         ("profile_arma", True),
         ("seasonal_naive", False),
     ]
-    assert coefficients({}) == [] and candidate_selection({}) is None
+    assert coefficients({}) == []
+    assert candidate_selection({}) is None
