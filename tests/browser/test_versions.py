@@ -49,6 +49,7 @@ def test_promote_then_roll_back_from_the_page(
     path = f"/api/v1/machines/{machine}/models/forecast_arima"
     page.goto(f"{plant.url}/ui/machines/{machine}/models/forecast_arima")
     assert page.locator("#champion-version").inner_text() == "v1"
+    assert page.locator("#rollback").is_hidden()  # v1 is the first champion
 
     page.locator("#v2 button.promote").click()
     dialog = page.locator("#confirm-dialog")
@@ -59,6 +60,7 @@ def test_promote_then_roll_back_from_the_page(
     assert page.locator("article.version.is-champion").get_attribute("id") == "v2"
     shoot(page, "versions-promoted")
 
+    assert page.locator("#rollback").inner_text() == "Roll back to v1"
     page.locator("#rollback").click()
     assert "Roll back" in dialog.locator("#confirm-title").inner_text()
     dialog.locator("#confirm-ok").click()

@@ -70,6 +70,12 @@ def test_versions_side_by_side_one_value_per_version(client: TestClient) -> None
     assert rows == {"mae": [2.5, 3.0], "rmse": [None, 4.0], "cv_rmse": [9.0, None]}
     assert [r["key"] for r in data["metrics"]] == ["mae", "rmse", "cv_rmse"]
     assert data["history"][-1]["to_version"] == 1  # newest move first, registration last
+    assert data["rollback_to"] is None  # one champion so far: nothing to go back to
+    promoted = client.post(
+        f"/api/v1/machines/{mid}/models/baseline/promote", json={"version": 2, "reason": "t"}
+    )
+    assert promoted.status_code == 200, promoted.text
+    assert client.get(f"/ui/api/versions/{mid}/baseline").json()["rollback_to"] == 1
 
 
 def test_coefficients_sufficiency_and_candidates_become_tables() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from enms.promotion import service as promotion
 from enms.readings.models import Machine
 from enms.registry import service as registry
-from enms.registry.schemas import VersionRead
+from enms.registry.schemas import AliasEvent, VersionRead
 
 #: Held-out metrics in the order the comparison table lists them (others follow, sorted).
 METRIC_ORDER = (
@@ -49,6 +49,9 @@ METRIC_LABELS = {
     "alarm_rate": "Alarm rate",
     "naive_rmse": "Naive RMSE (kWh)",
     "n": "Held-out points",
+    "n_origins": "Validation origins",
+    "nominal_coverage": "Nominal coverage",
+    "origin_every_hours": "Origin every (h)",
     "n_dropped": "Points dropped",
 }
 COEFFICIENT_FIELDS = ("estimate", "std_error", "t_value", "p_value")
@@ -202,6 +205,21 @@ def version_card(version: VersionRead) -> dict[str, Any]:
     }
 
 
+def rollback_target(history: list[AliasEvent]) -> int | None:
+    """The version a rollback would return the champion to (the registry's rule: the
+    champion before the current one in the alias history, rollbacks popping), or None."""
+    stack: list[int] = []
+    for event in history:
+        if event.alias != "champion":
+            continue
+        if event.action == "rollback":
+            if stack:
+                stack.pop()
+        elif event.to_version is not None:
+            stack.append(event.to_version)
+    return stack[-2] if len(stack) >= 2 else None
+
+
 def versions_page_data(
     session: Session, machine: Machine, model_type: str, now: datetime
 ) -> dict[str, Any]:
@@ -216,5 +234,6 @@ def versions_page_data(
         "versions": [version_card(v) for v in versions],
         "metrics": metric_rows(versions),
         "history": [e.model_dump(mode="json") for e in reversed(history)],
+        "rollback_to": rollback_target(history),
         "watches": [w.model_dump(mode="json") for w in watches],
     }

@@ -46,7 +46,9 @@
       ? 'Champion: <strong id="champion-version">v' + c.version + "</strong> · " +
         data.versions.length + " version" + (data.versions.length === 1 ? "" : "s")
       : data.versions.length ? "No champion." : "";
-    document.getElementById("rollback").hidden = !c || data.versions.length < 2;
+    var back = document.getElementById("rollback");
+    back.hidden = !c || !data.rollback_to;
+    back.textContent = data.rollback_to ? "Roll back to v" + data.rollback_to : "Roll back";
     document.getElementById("version-actions").hidden = !data.versions.length;
   }
 
@@ -238,7 +240,7 @@
     var c = champion();
     enms.confirm({
       title: "Roll back " + data.model_type + "?",
-      text: "The champion alias returns from v" + (c ? c.version : "?") + " to the previous champion.",
+      text: "The champion alias returns from v" + (c ? c.version : "?") + " to v" + data.rollback_to + ", the champion before it.",
       confirmLabel: "Roll back", note: true,
     }).then(function (answer) {
       if (!answer) return;
