@@ -139,7 +139,8 @@
       out += "<dt>Samples</dt><dd>" + (r.min_sample_reached ? '<span class="badge pass">minimum reached</span>' : '<span class="badge warning">below ' + t.min_samples_per_arm + " per arm</span>") + "</dd>" +
         "<dt>Days left</dt><dd>" + (r.estimated_days_left === null ? "unknown" : fmt.num(r.estimated_days_left, 2)) + "</dd>";
     }
-    out += "<dt>Verdict</dt><dd>" + esc(r.verdict) + ' <span class="muted">' + esc(r.verdict_reason) + "</span></dd>";
+    var verdict = r.verdict === "a" || r.verdict === "b" ? r.verdict.toUpperCase() + " wins" : r.verdict;
+    out += "<dt>Verdict</dt><dd>" + esc(verdict) + ' <span class="muted">' + esc(r.verdict_reason) + "</span></dd>";
     return out + "</dl>";
   }
 
@@ -154,6 +155,7 @@
     }
     var d = r.difference;
     var better = d.ci_high < 0, worse = d.ci_low > 0;
+    var lo = Math.min(d.ci_low, 0), hi = Math.max(d.ci_high, 0), pad = (hi - lo) * 0.08 || 1;
     var colour = better ? enms.colors.green : worse ? enms.colors.vermillion : enms.colors.grey;
     enms.plot(el, [{
       x: [d.estimate], y: ["B − A " + t.primary_metric], type: "scatter", mode: "markers",
@@ -162,7 +164,7 @@
       name: "difference", hovertemplate: "B − A %{x:.3f}<extra></extra>",
     }], {
       height: 130, margin: { l: 90, r: 16, t: 8, b: 36 }, showlegend: false, hovermode: "closest",
-      xaxis: { gridcolor: "#eef1f4", zeroline: false, title: { text: "← B better · B worse →", font: { size: 11 } } },
+      xaxis: { gridcolor: "#eef1f4", zeroline: false, range: [lo - pad, hi + pad], title: { text: "← B better · B worse →", font: { size: 11 } } },
       shapes: [{ type: "line", x0: 0, x1: 0, yref: "paper", y0: 0, y1: 1, line: { color: "#1d2430", width: 1, dash: "dot" } }],
     }, { displayModeBar: false });
   }
