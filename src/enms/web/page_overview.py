@@ -21,7 +21,9 @@ def index(
     """Per machine and model type: champion, key metric with sparkline, ASHRAE 14, alerts,
     jobs and tests; every cell links to its detail page."""
     data = plant_overview(session, settings=settings, now=clock.now())
-    return render(request, "index.html", title="Overview", active="overview", data=data, charts=True)
+    return render(
+        request, "index.html", title="Overview", active="overview", data=data, charts=True
+    )
 
 
 @router.get("/ui/api/overview")
