@@ -21,6 +21,7 @@ from enms.web import performance_data as data
 from enms.web.templating import not_found, render
 
 router = APIRouter(include_in_schema=False)
+TREND_URL = "/ui/api/performance/trend"
 Days = Annotated[float | None, Query(description="Range: days back from the server's now.")]
 
 
@@ -57,9 +58,17 @@ def page(
             "windows": windows,
         },
     }
+    # The charts' request starts with the page (in parallel with plotly's download and parse)
+    # and the script's fetch of the same URL takes the preloaded answer.
+    preload = (
+        f"{TREND_URL}?machine_id={selected}&model_type={model_type}&days={span:g}&windows={windows}"
+        if selected is not None
+        else None
+    )
     return render(
         request,
         "model_performance.html",
+        preload=preload,
         title="Model performance",
         active="model-performance",
         charts=True,
@@ -71,7 +80,7 @@ def _machine(session: SessionDep, machine_id: int) -> None:
     readings.get_machine(session=session, machine_id=machine_id)  # NotFound → 404 naming it
 
 
-@router.get("/ui/api/performance/trend")
+@router.get(TREND_URL)
 def trend_json(
     session: SessionDep,
     settings: SettingsDep,

@@ -10,7 +10,6 @@ training jobs and the running A/B tests of one machine's model type.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,9 +51,7 @@ def rounded(x: float) -> float:
     >>> rounded(31.274845833), rounded(0.000123456789), rounded(0.0)
     (31.275, 0.00012346, 0.0)
     """
-    if x == 0 or not math.isfinite(x):
-        return x
-    return round(x, 4 - math.floor(math.log10(abs(x))))
+    return float(f"{x:.5g}")
 
 
 def parse_days(days: float | None) -> float:
@@ -182,11 +179,16 @@ def compact_trend(
     return compact(found)
 
 
-def _evaluation(session: Session, machine_id: int, model_type: str) -> dict[str, Any] | None:
-    """The newest recorded evaluation row with a value of the type's metrics."""
-    for row in evaluations.list_evaluations(
-        session=session, machine_id=machine_id, model_type=model_type, limit=20
-    ):
+def _evaluation(
+    session: Session, machine_id: int, model_type: str, champion: int | None
+) -> dict[str, Any] | None:
+    """The newest recorded evaluation row with a value of the type's metrics — of the
+    champion when it has one (a challenger's rows are its own story), else of any version."""
+    rows = evaluations.list_evaluations(
+        session=session, machine_id=machine_id, model_type=model_type, limit=50
+    )
+    mine = [r for r in rows if r.model_version == champion]
+    for row in mine or rows:
         values = {k: v for k, v in row.metrics.items() if k != "n" and v is not None}
         if values:
             return {
@@ -228,7 +230,9 @@ def panel(session: Session, *, machine_id: int, model_type: str, now: datetime) 
     return {
         "now": now.isoformat(),
         "champion": champion,
-        "evaluation": _evaluation(session, machine_id, model_type),
+        "evaluation": _evaluation(
+            session, machine_id, model_type, version.version if version else None
+        ),
         "alerts": [
             a.model_dump(mode="json")
             for a in alerts.list_active(

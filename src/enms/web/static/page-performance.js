@@ -14,7 +14,7 @@
   var sel = Object.assign({}, page.selection);
   var FAST_MS = 2000, SLOW_MS = 10000;
   var lastPanelAt = 0, activeJobs = false, knownStatus = {}, loadSeq = 0;
-  var machineName = {};
+  var machineName = {}, hasChampion = true, trendEmpty = false;
   page.machines.forEach(function (m) { machineName[m.id] = m.name; });
   var TYPE_LABEL = { baseline: "baseline", anomaly: "anomaly detector",
     forecast_arima: "ARIMA forecaster", forecast_prophet: "Prophet forecaster" };
@@ -75,9 +75,13 @@
 
   // The y range the data and the threshold need (a projection's band is clipped to it, so a
   // long extrapolation cannot squash the measured series).
-  function yRange(s, th) {
+  function yRange(s, th, main) {
     var lo = Math.min.apply(null, s.lo), hi = Math.max.apply(null, s.hi);
     if (th && typeof th.value === "number") { lo = Math.min(lo, th.value); hi = Math.max(hi, th.value); }
+    if (main && s.projection) {
+      var pv = NON_NEGATIVE[s.metric] ? Math.max(0, s.projection.value) : s.projection.value;
+      lo = Math.min(lo, pv); hi = Math.max(hi, pv);
+    }
     var pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.1 || 1;
     lo -= pad; hi += pad;
     if (NON_NEGATIVE[s.metric] && lo < 0) lo = Math.min(0, s.lo.length ? Math.min.apply(null, s.lo) : 0);
@@ -94,7 +98,7 @@
         showarrow: false, text: "threshold " + E.fmt.num(th.value, 3), font: { size: 10, color: E.colors.vermillion } });
     }
     var start = plotDate(trend.window_start), end = plotDate(trend.window_end);
-    var yr = yRange(s, th);
+    var yr = yRange(s, th, main);
     if (main && s.projection) end = plotDate(Math.max(trend.window_end, s.projection.at));
     el.setAttribute("aria-label", s.label + " over the selected range, " + s.t.length + " points");
     return E.plot(el, seriesTraces(s, trend, main), {
@@ -114,6 +118,9 @@
     el.innerHTML = '<div class="chart-empty">No ' + E.esc(s.label) + " values in this range.</div>";
   }
 
+  // Without a model and without metrics the trend panel would only repeat the notice above.
+  function syncTrendPanel() { $("trend-panel").hidden = !hasChampion && trendEmpty; }
+
   function renderTrend(trend) {
     var withData = trend.series.filter(function (s) { return s.v.length; });
     var meta = $("trend-meta");
@@ -125,6 +132,8 @@
       " · " + trend.drift.t.length + " drift finding" + (trend.drift.t.length === 1 ? "" : "s") +
       " · " + trend.version_changes.length + " version change" + (trend.version_changes.length === 1 ? "" : "s");
     var empty = $("trend-empty"), main = $("chart-main"), others = $("chart-others");
+    trendEmpty = !withData.length;
+    syncTrendPanel();
     if (!withData.length) {
       empty.hidden = false;
       empty.innerHTML = "<p><strong>No metrics in this range.</strong> " + E.esc(trend.message || "") + "</p>" +
@@ -245,6 +254,8 @@
     var empty = $("no-model");
     var name = machineName[sel.machine_id] || "this machine";
     var trigger = $("trigger");
+    hasChampion = !!panel.champion;
+    syncTrendPanel();
     if (!panel.champion) {
       empty.hidden = false;
       empty.innerHTML = "<h2>No " + E.esc(TYPE_LABEL[sel.model_type]) + " for " + E.esc(name) + " yet</h2>" +
