@@ -168,7 +168,11 @@ def run(*, quick: bool) -> list[Row]:
             full = machine_with_champion(http, "Compressor year")
             empty, _ = machine_with_champion(http, "Compressor empty")
             n_rows = load(http, full, hours)
-            params = {"machine_id": full[0], "model_type": "baseline", "days": days}
+            params: dict[str, str | int] = {
+                "machine_id": full[0],
+                "model_type": "baseline",
+                "days": days,
+            }
             answer = _check(http.get(PAGE_TREND, params=params), "page trend")
             page_json, page_seconds = answer.content, answer.elapsed.total_seconds()
             public = _check(http.get(TREND, params=params), "public trend").content

@@ -100,7 +100,8 @@ def test_a_retrain_triggered_from_the_ui_runs_to_completion_without_reload(
     row.wait_for()
     assert not page.locator("#trigger").is_disabled()  # the spinner only while in flight
     page.wait_for_function(
-        f"() => (document.querySelector('#job-{job_id} .status') || {{}}).textContent === 'completed'",
+        "id => (document.querySelector(`#job-${id} .status`) || {}).textContent === 'completed'",
+        arg=job_id,
         timeout=TRAINING_MS,
     )
     assert row.locator("td.result").inner_text().startswith("v3")
