@@ -53,7 +53,7 @@
       var cls = a.passed === true ? "pass" : a.passed === false ? "fail" : "neutral";
       var word = a.passed === true ? "ASHRAE 14" : a.passed === false ? "ASHRAE 14" : "ASHRAE 14 n/a";
       html += '<a class="badge ' + cls + '" data-kind="ashrae" href="' + versionsHref(m, t, c.champion) +
-        '" title="' + E.esc(a.detail) + '">' + word + "</a>";
+        '" title="' + E.esc("Promotion gate at registration: " + a.detail) + '">' + word + "</a>";
     }
     html += "</div>";
     html += '<div class="cell-key"><a class="value" href="' + perfHref(m, t) + '" title="' + E.esc(title) + '">' +

@@ -172,7 +172,7 @@
       html += '<p>Champion <a href="' + versionsHref(ch.version) + '"><strong>v' + ch.version + "</strong></a>";
       if (ch.ashrae14) {
         var a = ch.ashrae14, cls = a.passed === true ? "pass" : a.passed === false ? "fail" : "info";
-        html += ' <span class="badge ' + cls + '" title="' + E.esc(a.detail) + '">ASHRAE 14 ' +
+        html += ' <span class="badge ' + cls + '" title="' + E.esc("Promotion gate at registration: " + a.detail) + '">ASHRAE 14 ' +
           (a.passed === true ? "passes" : a.passed === false ? "fails" : "not checked") + "</span>";
       }
       html += "</p>";
