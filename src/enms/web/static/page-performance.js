@@ -176,6 +176,7 @@
           (a.passed === true ? "passes" : a.passed === false ? "fails" : "not checked") + "</span>";
       }
       html += "</p>";
+      if (ch.ashrae14) html += '<p class="holdout" id="ashrae-detail">ASHRAE 14 at registration: ' + E.esc(ch.ashrae14.detail) + "</p>";
     }
     if (!ev) {
       box.innerHTML = html + '<p class="muted">No evaluation recorded yet. The daily periodic evaluation writes one ' +
