@@ -18,8 +18,8 @@ def test_overview_lists_the_machines(
     page.goto(plant.url + "/")
     rows = page.locator("#machines tbody tr")
     assert rows.count() == 2
-    assert rows.nth(0).locator("td.name").inner_text() == "Chiller CH1"
-    assert page.title() == "Machines · enms"
+    assert rows.nth(0).locator("td.name a").inner_text() == "Chiller CH1"
+    assert page.title() == "Overview · enms"
     shoot(page, "overview")
 
 
