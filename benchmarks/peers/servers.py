@@ -52,7 +52,8 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def _serving(command: list[str], env: dict[str, str], log: Path, url: str) -> Iterator[str]:
+def serving(command: list[str], env: dict[str, str], log: Path, url: str) -> Iterator[str]:
+    """Run ``command`` (a server answering at ``url``) until the block ends; yields ``url``."""
     with log.open("wb") as out:
         # Its own process group: the server's workers are stopped with it, nothing else.
         process = subprocess.Popen(
@@ -91,7 +92,7 @@ def enms_server(work: Path) -> Iterator[str]:
     if upgrade.returncode != 0:
         raise RuntimeError(f"enms db upgrade failed:\n{upgrade.stdout}{upgrade.stderr}")
     command = [*enms, "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with _serving(command, env, work / "enms-serve.log", f"http://127.0.0.1:{port}") as url:
+    with serving(command, env, work / "enms-serve.log", f"http://127.0.0.1:{port}") as url:
         yield url
 
 
@@ -106,7 +107,7 @@ def mlflow_server(python: Path, work: Path) -> Iterator[str]:
         "--default-artifact-root", str(work / "mlflow-artifacts"),
         "--host", "127.0.0.1", "--port", str(port),
     ]  # fmt: skip
-    with _serving(
+    with serving(
         command, dict(os.environ), work / "mlflow-server.log", f"http://127.0.0.1:{port}"
     ) as url:
         yield url

@@ -19,13 +19,12 @@ Figures, each next to a reference measured in the same run:
   second machine with a champion but no metric rows (same HTML, scripts and plotly; nothing
   to draw), measured in the same rounds.
 
-Run: ``python -m benchmarks.dashboard_model_performance [--quick] [--json PATH]`` (writes
-``benchmarks/dashboard_model_performance.json``). ``--quick``: 30 days of rows, 2 rounds.
+Run: ``python -m benchmarks.run --only dashboard_model_performance`` (``--quick``: 30 days
+of rows, 2 rounds).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -38,8 +37,8 @@ from typing import Any
 
 import httpx
 
-from benchmarks.harness import Row, format_table, write_json
-from benchmarks.peers.servers import _serving, enms_server, free_port
+from benchmarks.harness import Row
+from benchmarks.peers.servers import enms_server, free_port, serving
 
 NAME = "dashboard_model_performance"
 RECORD = "/api/v1/model-performance/metrics/record"
@@ -120,7 +119,7 @@ def reference_server(work: Path) -> Iterator[str]:
     }
     command = [sys.executable, "-m", "enms.cli", "serve", "--host", "127.0.0.1"]
     command += ["--port", str(port)]
-    with _serving(command, env, work / "reference-serve.log", f"http://127.0.0.1:{port}") as url:
+    with serving(command, env, work / "reference-serve.log", f"http://127.0.0.1:{port}") as url:
         yield url
 
 
@@ -217,22 +216,3 @@ def run(*, quick: bool) -> list[Row]:
             f"(empty: max {max(empty_times):.2f} s); load average {load_avg}",
         ),
     ]  # fmt: skip
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run, print the table, write the JSON; exit 1 when a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="30 days, 2 rounds")
-    parser.add_argument(
-        "--json", type=Path, default=Path(__file__).with_name(f"{NAME}.json"), help="output"
-    )
-    args = parser.parse_args(argv)
-    rows = run(quick=args.quick)
-    print(format_table(rows))
-    write_json(rows, args.json)
-    print(f"\nwrote {args.json}", file=sys.stderr)
-    return 1 if any(r.passed is False for r in rows) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
