@@ -2,7 +2,8 @@
  * reload (the URL follows them), expands an alert into its readable details and history
  * (/ui/api/alerts/{id}), acknowledges / resolves through /api/v1/alerts/{id}/... with a note
  * (the row is re-rendered from the reply), and lists, creates and ends silences.
- * "Acting as" is remembered in localStorage; ages are computed from the server's clock.
+ * The lists refresh every 30 s. "Acting as" is remembered in localStorage; ages are computed
+ * from the server's clock.
  */
 (function () {
   "use strict";
@@ -28,6 +29,7 @@
   function ago(iso) {
     if (!iso) return "";
     var s = Math.max(0, (new Date(serverNow).getTime() - new Date(iso).getTime()) / 1000);
+    if (s < 5) return "just now";
     if (s < 90) return Math.round(s) + " s ago";
     if (s < 5400) return Math.round(s / 60) + " min ago";
     if (s < 129600) return Math.round(s / 3600) + " h ago";
@@ -336,6 +338,15 @@
 
   renderAll();
   renderSilences(data.silences);
+  // New alerts and changes made elsewhere show up without a reload (the filters as applied).
+  enms.poll(function () {
+    var f = data.filters;
+    return enms.getJSON("/ui/api/alerts" + enms.qs(f)).then(function (reply) {
+      serverNow = reply.now;
+      lists = { active: reply.active, past: reply.past };
+      renderAll();
+    });
+  }, 30000);
   function showHash() {
     if (!/^#alert-\d+$/.test(location.hash)) return;
     var id = Number(location.hash.slice(7));

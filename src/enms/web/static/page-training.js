@@ -20,6 +20,7 @@
     if (!iso) return "";
     var s = (new Date(serverNow).getTime() - new Date(iso).getTime()) / 1000;
     if (s < 0) s = 0;
+    if (s < 5) return "just now";
     if (s < 90) return Math.round(s) + " s ago";
     if (s < 5400) return Math.round(s / 60) + " min ago";
     if (s < 129600) return Math.round(s / 3600) + " h ago";
@@ -54,7 +55,7 @@
     var out = "";
     if (j.model_version !== null) {
       var href = "/ui/machines/" + j.machine_id + "/models/" + encodeURIComponent(j.model_type) + "#v" + j.model_version;
-      out += '<a href="' + href + '">version ' + j.model_version + "</a>";
+      out += '<a class="version" href="' + href + '">version ' + j.model_version + "</a>";
       if (j.performance_improvement !== null) {
         out += ' <small class="muted">(' + (j.performance_improvement >= 0 ? "+" : "") +
           enms.fmt.num(j.performance_improvement, 3) + " % vs champion)</small>";
@@ -70,8 +71,8 @@
 
   function reasonHtml(reason) {
     if (!reason) return "";
-    if (reason.length <= 70) return "<small>" + enms.esc(reason) + "</small>";
-    return '<details class="reason"><summary>' + enms.esc(reason.slice(0, 60)) + "…</summary><small>" +
+    if (reason.length <= 50) return "<small>" + enms.esc(reason) + "</small>";
+    return '<details class="reason"><summary>' + enms.esc(reason.slice(0, 36)) + "…</summary><small>" +
       enms.esc(reason) + "</small></details>";
   }
 
@@ -88,13 +89,13 @@
       "<td>" + enms.esc(j.model_type) + "</td>" +
       '<td class="trigger">' + enms.esc(j.trigger_type) + reasonHtml(j.trigger_reason) +
       "<small>by " + enms.esc(j.requested_by) + "</small></td>" +
-      '<td class="created">' + enms.fmt.time(j.created_at) + "<small>" + ago(j.created_at) + "</small></td>" +
-      '<td><span class="status">' + enms.esc(j.training_status.replace("_", " ")) + "</span>" +
-      (j.attempts > 1 ? ' <small class="muted">attempt ' + j.attempts + "</small>" : "") + "</td>" +
+      '<td class="created">' + enms.fmt.time(j.created_at).replace(" UTC", "") + "<small>" + ago(j.created_at) + "</small></td>" +
+      '<td class="state"><span class="status">' + enms.esc(j.training_status.replace("_", " ")) + "</span>" +
+      (j.attempts > 1 ? ' <small class="muted">attempt ' + j.attempts + "</small>" : "") +
+      (canCancel ? '<button type="button" class="danger cancel">Cancel</button>' : "") + "</td>" +
       '<td class="progress">' + progressCell(j) + "</td>" +
       '<td class="num">' + duration(j.training_duration_seconds) + "</td>" +
-      '<td class="result">' + resultCell(j) + "</td>" +
-      '<td class="actions">' + (canCancel ? '<button type="button" class="danger cancel">Cancel</button>' : "") + "</td>";
+      '<td class="result">' + resultCell(j) + "</td>";
     if (canCancel) tr.querySelector("button.cancel").addEventListener("click", function (ev) { cancel(j, ev.currentTarget); });
     return tr;
   }
