@@ -103,8 +103,8 @@
     return inner;
   }
 
-  function facts(pairs) {
-    return '<dl class="kv">' + pairs.map(function (p) {
+  function facts(pairs, wide) {
+    return '<dl class="kv' + (wide ? " wide" : "") + '">' + pairs.map(function (p) {
       return "<dt>" + enms.esc(p[0]) + "</dt><dd>" + cell(p[1]) + "</dd>";
     }).join("") + "</dl>";
   }
@@ -152,8 +152,8 @@
       td.innerHTML = '<span class="spinner" aria-hidden="true"></span> Loading details…';
     } else {
       var a = v.alert;
-      td.innerHTML = '<div class="detail-grid"><div><h3>Lifecycle</h3>' + facts(lifecycleFacts(a)) +
-        "</div><div><h3>Details</h3>" + (v.view.facts.length ? facts(v.view.facts) : "") +
+      td.innerHTML = '<div class="detail-grid"><div><h3>Lifecycle</h3>' + facts(lifecycleFacts(a), true) +
+        "</div><div><h3>Details</h3>" + (v.view.facts.length ? facts(v.view.facts, true) : "") +
         v.view.tables.map(table).join("") + "</div></div>" +
         "<h3>History</h3>" + historyTable(a.history) +
         '<details><summary>Raw details (JSON)</summary><pre class="raw">' + enms.esc(JSON.stringify(a.details, null, 2)) + "</pre></details>";
