@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from tests.factories import make_machine
 
 from enms.alerts import conditions
+from enms.alerts.notify import deliveries
 from enms.core.clock import FrozenClock
 from enms.core.db import SessionFactory, session_scope
 from enms.web.alerts_details import render_details
@@ -94,6 +95,26 @@ def _alerts(session_factory: SessionFactory, clock: FrozenClock) -> dict[str, in
     return ids
 
 
+def _log_delivery(
+    session_factory: SessionFactory, clock: FrozenClock, alert_ids: list[int], status: str
+) -> None:
+    result = deliveries.Result(
+        channel="webhook",
+        target="https://hooks.example.com/***",
+        group_key="Compressor 1",
+        alert_ids=alert_ids,
+        severity="warning",
+        status=status,
+        attempts=3 if status == "failed" else 1,
+        response_code=503 if status == "failed" else 200,
+        last_error="HTTP 503 after 3 attempts" if status == "failed" else None,
+        payload={"text": "alerts"},
+        sent_at=None if status == "failed" else clock.now(),
+    )
+    with session_scope(session_factory, write=True) as session:
+        deliveries.record(session, results=[result], notified=[], now=clock.now())
+
+
 def test_an_empty_page_renders_with_its_data(client: TestClient) -> None:
     page = client.get("/ui/alerts")
     assert page.status_code == 200
@@ -138,6 +159,8 @@ def test_one_alert_carries_readable_details_and_history(
 ) -> None:
     ids = _alerts(session_factory, clock)
     client.post(f"/api/v1/alerts/{ids['drift']}/acknowledge", json={"by": "ana", "note": "on it"})
+    _log_delivery(session_factory, clock, [ids["drift"], ids["degradation"]], "failed")
+    _log_delivery(session_factory, clock, [ids["training_failed"]], "sent")
     reply = client.get(f"/ui/api/alerts/{ids['drift']}")
     assert reply.status_code == 200
     body = reply.json()
@@ -148,6 +171,10 @@ def test_one_alert_carries_readable_details_and_history(
     assert facts["Drift score"] == "0.5385"
     # The check the alert names is not stored here: the headline table still renders.
     assert [t["title"] for t in body["view"]["tables"]] == ["Drift parts"]
+    assert [(d["status"], d["last_error"]) for d in body["deliveries"]] == [
+        ("failed", "HTTP 503 after 3 attempts")
+    ]
+    assert "payload" not in body["deliveries"][0]
     failed = client.get(f"/ui/api/alerts/{ids['training_failed']}").json()
     assert ["Training job", {"text": "job 7", "href": "/ui/training#job-7"}] in failed["view"][
         "facts"

@@ -5,7 +5,8 @@ within the chosen number of days before the server's clock), filtered by machine
 type, state and severity; acknowledge / resolve with a note and silences go through the
 public API (``/api/v1/alerts/...``, ``/api/v1/alert-silences``) from the page script. One
 alert's JSON adds what the public API lacks: its details rendered readably
-(:mod:`enms.web.alerts_details`, with the full results of its drift check when stored).
+(:mod:`enms.web.alerts_details`, with the full results of its drift check when stored) and
+the notification deliveries that covered it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from sqlalchemy.orm import Session
 
 from enms.alerts import service
 from enms.alerts.models import ALERT_TYPES, SEVERITIES, STATES
+from enms.alerts.notify import deliveries
 from enms.alerts.schemas import AlertRead
 from enms.api.deps import ClockDep, SessionDep
 from enms.core.errors import InvalidInput
 from enms.core.model_types import MODEL_TYPE_NAMES
+from enms.core.timewindow import Window
 from enms.evaluation.models import PerformanceMetric
 from enms.readings import service as readings
 from enms.web.alerts_details import render_details
@@ -34,6 +37,8 @@ DAY_CHOICES = (7, 30, 90, 365)
 DEFAULT_DAYS = 90
 #: Past alerts listed at most (newest first).
 PAST_LIMIT = 500
+#: Notification deliveries shown with one alert at most (newest first).
+DELIVERIES_SHOWN = 20
 
 
 def _check(value: str | None, allowed: tuple[str, ...], field: str) -> str | None:
@@ -103,6 +108,15 @@ def drift_check_details(session: Session, details: dict[str, Any]) -> dict[str, 
     return row.drift_details if row is not None else None
 
 
+def deliveries_of(session: Session, alert: AlertRead) -> list[dict[str, Any]]:
+    """The notifications that covered ``alert`` (newest first, without their payloads)."""
+    logged = deliveries.list_deliveries(
+        session, window=Window(alert.first_seen, None), limit=deliveries.MAX_LIMIT
+    )
+    covering = [d for d in logged.items if alert.id in d.alert_ids][:DELIVERIES_SHOWN]
+    return [d.model_dump(mode="json", exclude={"payload"}) for d in covering]
+
+
 @router.get("/ui/api/alerts")
 def alerts_json(
     session: SessionDep,
@@ -129,13 +143,15 @@ def alerts_json(
 
 @router.get("/ui/api/alerts/{alert_id}")
 def alert_json(alert_id: int, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
-    """One alert with its history and its details rendered as facts and tables."""
+    """One alert with its history, its details rendered as facts and tables, and the
+    notifications sent about it."""
     alert = service.get(session=session, alert_id=alert_id, now=clock.now())
     check = drift_check_details(session, alert.details) if alert.alert_type == "drift" else None
     return {
         "now": clock.now().isoformat(),
         "alert": alert.model_dump(mode="json"),
         "view": render_details(alert.alert_type, alert.details, check),
+        "deliveries": deliveries_of(session, alert),
     }
 
 

@@ -73,7 +73,7 @@
       '" aria-controls="alert-' + a.id + '-detail">' + (open[a.id] ? "Hide" : "Details") + "</button>";
     if (a.state === "open") buttons += '<button type="button" class="ack">Acknowledge</button>';
     if (a.state !== "resolved") buttons += '<button type="button" class="primary resolve">Resolve</button>';
-    buttons += '<button type="button" class="silence" title="Silence alerts like this one">Silence…</button>';
+    if (a.state !== "resolved") buttons += '<button type="button" class="silence" title="Silence alerts like this one">Silence…</button>';
     tr.innerHTML =
       '<td><span class="badge ' + a.severity + '">' + enms.esc(a.severity) + "</span></td>" +
       '<td class="state">' + stateBadge(a) + "</td>" +
@@ -91,7 +91,8 @@
     if (ack) ack.addEventListener("click", function () { acknowledge(a, ack); });
     var res = tr.querySelector("button.resolve");
     if (res) res.addEventListener("click", function () { resolve(a, res); });
-    tr.querySelector("button.silence").addEventListener("click", function () { prefillSilence(a); });
+    var mute = tr.querySelector("button.silence");
+    if (mute) mute.addEventListener("click", function () { prefillSilence(a); });
     return tr;
   }
 
@@ -141,6 +142,19 @@
       }).join("") + "</tbody></table>";
   }
 
+  var DELIVERY_BADGE = { sent: "pass", failed: "fail", silenced: "info", pending: "info" };
+  function deliveriesTable(rows) {
+    if (!rows.length) return '<p class="muted">No notification has been recorded for this alert.</p>';
+    return '<table class="grid deliveries"><thead><tr><th>When (UTC)</th><th>Channel</th><th>To</th><th>Status</th>' +
+      '<th class="num">Attempts</th><th>Response</th></tr></thead><tbody>' +
+      rows.map(function (d) {
+        return "<tr><td>" + enms.fmt.time(d.created_at) + "</td><td>" + enms.esc(d.channel) + "</td><td>" +
+          enms.esc(d.target) + '</td><td><span class="badge ' + (DELIVERY_BADGE[d.status] || "info") + '">' +
+          enms.esc(d.status) + '</span></td><td class="num">' + d.attempts + "</td><td>" +
+          enms.esc(d.last_error || (d.response_code ? "HTTP " + d.response_code : "")) + "</td></tr>";
+      }).join("") + "</tbody></table>";
+  }
+
   function detailRow(id) {
     var tr = document.createElement("tr");
     tr.className = "detail";
@@ -156,6 +170,7 @@
         "</div><div><h3>Details</h3>" + (v.view.facts.length ? facts(v.view.facts, true) : "") +
         v.view.tables.map(table).join("") + "</div></div>" +
         "<h3>History</h3>" + historyTable(a.history) +
+        "<h3>Notifications</h3>" + deliveriesTable(v.deliveries) +
         '<details><summary>Raw details (JSON)</summary><pre class="raw">' + enms.esc(JSON.stringify(a.details, null, 2)) + "</pre></details>";
     }
     tr.appendChild(td);
