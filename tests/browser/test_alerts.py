@@ -145,3 +145,15 @@ def test_filters_apply_without_a_reload(plant: Plant, page: Any) -> None:
     critical = [a for a in resolved if a["severity"] == "critical"]
     expect(page.locator("#past-alerts tbody tr.alert-row")).to_have_count(len(critical))
     assert still_same_document(page)
+
+
+def test_a_link_to_an_alert_outside_the_filters_still_shows_it(plant: Plant, page: Any) -> None:
+    resolved = plant.api("GET", "/api/v1/alerts", state="resolved").json()
+    oldest = resolved[-1]
+    recent = plant.api("GET", "/api/v1/alerts", state="resolved", **{"from": "2025-06-29"}).json()
+    assert oldest["id"] not in [a["id"] for a in recent], "the story's oldest alert is older"
+    page.goto(plant.url + f"/ui/alerts?days=7#alert-{oldest['id']}")
+    detail = page.locator(f"#alert-{oldest['id']}-detail")
+    expect(detail.locator("table.history")).to_be_visible()
+    expect(page.locator(f"#alert-{oldest['id']}")).to_have_class("alert-row target")
+    expect(page.locator("#past-alerts tbody tr.alert-row")).to_have_count(len(recent) + 1)

@@ -4,6 +4,7 @@ without a reload, follows pending jobs live and cancels one from the UI."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,22 @@ def test_an_unknown_machine_is_a_404_page(plant: Plant, page: Any, page_log: Any
     assert reply is not None
     assert reply.status == 404
     expect(page.locator("main")).to_contain_text("Machine 999 does not exist.")
+
+
+def test_a_shown_job_is_followed_live_until_it_completes(plant: Plant, page: Any) -> None:
+    job_id = recorded_pending_job(plant, model_type="anomaly")
+    page.goto(plant.url + "/ui/training")
+    mark_document(page)
+    row = page.locator(f"#job-{job_id}")
+    expect(row.locator(".status")).to_have_text("pending")
+    # The queue "comes back": past the lost-enqueue delay the server's watchdog enqueues the
+    # job, and the in-process worker trains it for real.
+    plant.clock.advance(timedelta(minutes=5))
+    expect(row.locator(".status")).to_have_text("completed", timeout=120_000)
+    job = plant.api("GET", f"/api/v1/training-jobs/{job_id}").json()
+    assert job["training_status"] == "completed"
+    href = f"/ui/machines/{plant.story.chiller_id}/models/anomaly#v{job['model_version']}"
+    expect(row.locator(f'a[href="{href}"]')).to_have_count(1)
+    expect(row.locator("td.progress")).to_contain_text("100 %")
+    expect(page.locator("#live-state")).to_be_hidden()
+    assert still_same_document(page)

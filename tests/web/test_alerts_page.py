@@ -246,3 +246,9 @@ def test_degradation_details_list_each_metric_against_its_threshold() -> None:
         ],
         ["skill", "0.3", "0.23", "-0.02", "more than 0.25 below", "ok"],
     ]
+
+
+def test_the_silences_script_ships_and_is_loaded_after_the_page_script(client: TestClient) -> None:
+    page = client.get("/ui/alerts").text
+    assert page.index("/static/page-alerts.js") < page.index("/static/page-alert-silences.js")
+    assert client.get("/static/page-alert-silences.js").status_code == 200

@@ -92,3 +92,9 @@ def test_bad_filters_are_4xx_naming_the_problem(client: TestClient) -> None:
         reply = client.get("/ui/api/training/jobs", params=params)
         assert 400 <= reply.status_code < 500, (params, reply.status_code)
         assert word in reply.text, (params, reply.text)
+
+
+def test_a_bad_filter_in_the_page_url_is_a_4xx_naming_it(client: TestClient) -> None:
+    reply = client.get("/ui/training", params={"status": "sleeping"})
+    assert reply.status_code == 422
+    assert "status" in reply.text

@@ -1,7 +1,7 @@
 /* Alerts page: renders active and past alerts from JSON, applies the filters without a
  * reload (the URL follows them), expands an alert into its readable details and history
  * (/ui/api/alerts/{id}), acknowledges / resolves through /api/v1/alerts/{id}/... with a note
- * (the row is re-rendered from the reply), and lists, creates and ends silences.
+ * (the row is re-rendered from the reply). Silences: page-alert-silences.js.
  * The lists refresh every 30 s. "Acting as" is remembered in localStorage; ages are computed
  * from the server's clock.
  */
@@ -92,7 +92,7 @@
     var res = tr.querySelector("button.resolve");
     if (res) res.addEventListener("click", function () { resolve(a, res); });
     var mute = tr.querySelector("button.silence");
-    if (mute) mute.addEventListener("click", function () { prefillSilence(a); });
+    if (mute) mute.addEventListener("click", function () { window.enmsAlertSilences.prefill(a); });
     return tr;
   }
 
@@ -276,6 +276,7 @@
       serverNow = reply.now;
       data.filters = { machine_id: f.machine_id, model_type: f.model_type, state: f.state, severity: f.severity, days: f.days };
       lists = { active: reply.active, past: reply.past };
+      keepTarget();
       renderAll();
       return f;
     });
@@ -291,83 +292,41 @@
     form.requestSubmit();
   });
 
-  /* ---- silences ---- */
-  var silenceForm = document.getElementById("silence-form");
-  function matches(s) {
-    var parts = [];
-    parts.push(s.machine_name || (s.machine_id ? "machine " + s.machine_id : "any machine"));
-    parts.push(s.model_type || "any model");
-    parts.push(s.alert_type ? label(s.alert_type) : "any alert type");
-    return parts.map(enms.esc).join(" · ");
-  }
-  function renderSilences(silences) {
-    var tbody = document.querySelector("#silences tbody");
-    tbody.replaceChildren.apply(tbody, silences.map(function (s) {
-      var tr = document.createElement("tr");
-      tr.id = "silence-" + s.id;
-      tr.innerHTML = "<td>" + matches(s) + "</td><td>" + enms.esc(s.reason) + "</td><td>" + enms.esc(s.author) +
-        "<small>" + enms.fmt.time(s.created_at) + "</small></td><td>" + enms.fmt.time(s.expires_at) + "</td>" +
-        '<td><button type="button" class="end">End now</button></td>';
-      var b = tr.querySelector("button.end");
-      b.addEventListener("click", function () { endSilence(s, b); });
-      return tr;
-    }));
-    document.getElementById("silences-empty").hidden = silences.length > 0;
-    document.getElementById("silences").hidden = silences.length === 0;
-  }
-  function reloadSilences() {
-    return enms.getJSON("/api/v1/alert-silences").then(renderSilences).then(refresh);
-  }
-  function endSilence(s, button) {
-    enms.busy(button, function () {
-      return enms.api("DELETE", "/api/v1/alert-silences/" + s.id + enms.qs({ by: who() })).then(function () {
-        enms.toast("Silence " + s.id + " ended.", "ok");
-        return reloadSilences();
-      }, function (err) { enms.toast("Could not end silence " + s.id + ": " + err.message, "error"); });
-    });
-  }
-  silenceForm.addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    var f = new FormData(silenceForm);
-    var body = {
-      machine_id: f.get("machine_id") ? Number(f.get("machine_id")) : null,
-      model_type: f.get("model_type") || null, alert_type: f.get("alert_type") || null,
-      duration_hours: Number(f.get("duration_hours")), reason: String(f.get("reason")).trim(), author: who(),
-    };
-    enms.busy(document.getElementById("s-create"), function () {
-      return enms.api("POST", "/api/v1/alert-silences", body).then(function (s) {
-        enms.toast("Silenced until " + enms.fmt.time(s.expires_at) + ".", "ok");
-        silenceForm.reset();
-        return reloadSilences();
-      }, function (err) { enms.toast("Could not create the silence: " + err.message, "error"); });
-    });
-  });
-  function prefillSilence(a) {
-    document.getElementById("s-machine").value = String(a.machine_id);
-    document.getElementById("s-model-type").value = a.model_type || "";
-    document.getElementById("s-alert-type").value = a.alert_type;
-    var reason = document.getElementById("s-reason");
-    document.getElementById("silences-panel").scrollIntoView({ block: "start" });
-    reason.focus();
+  function keepTarget() {
+    // An alert opened from a link stays shown even when the filters would leave it out.
+    var v = views[targetId];
+    if (!v || lists.active.concat(lists.past).some(function (a) { return a.id === targetId; })) return;
+    (v.alert.state === "resolved" ? lists.past : lists.active).unshift(v.alert);
   }
 
   renderAll();
-  renderSilences(data.silences);
+  // The silences panel (page-alert-silences.js) uses these.
+  window.enmsAlertsPage = { who: who, refresh: refresh, label: label };
   // New alerts and changes made elsewhere show up without a reload (the filters as applied).
   enms.poll(function () {
     var f = data.filters;
     return enms.getJSON("/ui/api/alerts" + enms.qs(f)).then(function (reply) {
       serverNow = reply.now;
       lists = { active: reply.active, past: reply.past };
+      keepTarget();
       renderAll();
     });
   }, 30000);
   function showHash() {
     if (!/^#alert-\d+$/.test(location.hash)) return;
     var id = Number(location.hash.slice(7));
-    var row = document.getElementById("alert-" + id);
-    if (!row) return;
     targetId = id;
+    if (!document.getElementById("alert-" + id)) {
+      // Linked from elsewhere but outside these filters: fetch it and show it on top.
+      loadView(id).then(function (reply) {
+        var a = reply.alert;
+        (a.state === "resolved" ? lists.past : lists.active).unshift(a);
+        open[id] = true;
+        renderAll();
+        document.getElementById("alert-" + id).scrollIntoView({ block: "start" });
+      }, function (err) { enms.toast("Alert " + id + ": " + err.message, "error"); });
+      return;
+    }
     if (!open[id]) toggle(id); else renderAll();
     document.getElementById("alert-" + id).scrollIntoView({ block: "start" });
   }
