@@ -158,3 +158,27 @@ def test_a_shown_job_is_followed_live_until_it_completes(plant: Plant, page: Any
     expect(row.locator("td.progress")).to_contain_text("100 %")
     expect(page.locator("#live-state")).to_be_hidden()
     assert still_same_document(page)
+
+
+def test_a_failed_job_shows_its_error(
+    plant: Plant, page: Any, shoot: Callable[[Any, str], Path]
+) -> None:
+    job_id = recorded_pending_job(plant, model_type="baseline")
+    # Meanwhile most of the chiller's readings are deleted: the fit has too little to learn.
+    gone = plant.api(
+        "DELETE", f"/api/v1/machines/{plant.story.chiller_id}/readings", **{"from": "2025-01-02"}
+    )
+    assert gone.status_code == 200, gone.text
+    page.goto(plant.url + f"/ui/training?machine_id={plant.story.chiller_id}")
+    row = page.locator(f"#job-{job_id}")
+    expect(row.locator(".status")).to_have_text("pending")
+    plant.clock.advance(timedelta(minutes=5))  # the watchdog enqueues it; the worker runs it
+    expect(row.locator(".status")).to_have_text("failed", timeout=120_000)
+    error = plant.api("GET", f"/api/v1/training-jobs/{job_id}").json()["error_message"]
+    assert error
+    expect(row.locator("td.result .error")).to_contain_text(error[:40])
+    expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+    page.select_option("#f-status", "failed")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#jobs tbody tr")).to_have_count(1)
+    shoot(page, "training-failed")
