@@ -3,6 +3,7 @@ without a reload, follows pending jobs live and cancels one from the UI."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -182,3 +183,11 @@ def test_a_failed_job_shows_its_error(
     page.get_by_role("button", name="Apply").click()
     expect(page.locator("#jobs tbody tr")).to_have_count(1)
     shoot(page, "training-failed")
+
+
+def test_a_link_to_a_job_highlights_its_row(plant: Plant, page: Any) -> None:
+    jobs = plant.api("GET", "/api/v1/training-jobs").json()
+    oldest = jobs[-1]["id"]
+    page.goto(plant.url + f"/ui/training#job-{oldest}")
+    expect(page.locator(f"#job-{oldest}")).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(page.locator("#jobs tr.highlight")).to_have_count(1)

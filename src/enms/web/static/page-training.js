@@ -81,7 +81,7 @@
     tr.id = "job-" + j.id;
     tr.dataset.jobId = j.id;
     tr.dataset.status = j.training_status;
-    tr.className = "status-" + j.training_status;
+    tr.className = "status-" + j.training_status + (location.hash === "#job-" + j.id ? " highlight" : "");
     var canCancel = ACTIVE[j.training_status] && !j.cancel_requested;
     tr.innerHTML =
       '<td class="num">' + j.id + "</td>" +
@@ -156,9 +156,12 @@
     form.requestSubmit();
   });
 
-  render();
-  if (location.hash) {
-    var target = document.getElementById(location.hash.slice(1));
+  function showHash() {
+    document.querySelectorAll("#jobs tr.highlight").forEach(function (r) { r.classList.remove("highlight"); });
+    var target = /^#job-\d+$/.test(location.hash) && document.getElementById(location.hash.slice(1));
     if (target) { target.classList.add("highlight"); target.scrollIntoView({ block: "center" }); }
   }
+  render();
+  window.addEventListener("hashchange", showHash);
+  showHash();
 })();
