@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from tests.net import free_port
+
 from enms.core.config import Settings
 from enms.core.logs import uvicorn_options
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},\d{3} ")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_serve_logs_with_timestamps_and_without_per_request_lines(tmp_path: Path) -> None:
@@ -30,7 +25,7 @@ def test_serve_logs_with_timestamps_and_without_per_request_lines(tmp_path: Path
     }
     enms = [sys.executable, "-m", "enms.cli"]
     subprocess.run([*enms, "db", "upgrade"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*enms, "serve", "--port", str(port)],
         env=env,

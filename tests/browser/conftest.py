@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ import httpx
 import pytest
 import uvicorn
 from tests.browser.story import Story, build_story, copy_story
+from tests.net import free_port
 
 from enms.api.app import create_app
 from enms.core.clock import FrozenClock
@@ -54,12 +54,6 @@ def chromium_path() -> str:
     if os.environ.get("ENMS_TEST_REQUIRE_BROWSER") == "1":
         pytest.fail("Chromium is required (ENMS_TEST_REQUIRE_BROWSER=1) but none is installed")
     pytest.skip("no Chromium installed (apt-get install chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

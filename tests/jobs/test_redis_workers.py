@@ -7,7 +7,6 @@ Skips without Redis or PostgreSQL unless CI makes them mandatory
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from tests.conftest import create_scratch_postgres, drop_scratch_postgres
 from tests.factories import import_demo_machine
 from tests.jobs.procs import enms_env, running
+from tests.net import free_port
 
 from enms.core import schema
 from enms.core.clock import SystemClock
@@ -25,12 +25,6 @@ from enms.registry.models import ModelVersion
 from enms.training.models import TrainingJob
 
 pytestmark = pytest.mark.postgres
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_two_workers_and_a_server_complete_forty_jobs(
@@ -54,7 +48,7 @@ def test_two_workers_and_a_server_complete_forty_jobs(
                 )
                 machine_ids.append(machine.id)
         env = enms_env(url, tmp_path / "data", ENMS_QUEUE_URL=redis_url, ENMS_QUEUE__WORKERS="2")
-        port = _free_port()
+        port = free_port()
         with (
             running(["worker"], env, tmp_path / "worker-1.log"),
             running(["worker"], env, tmp_path / "worker-2.log"),

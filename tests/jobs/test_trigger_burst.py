@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import func, select
-from tests.browser.test_dashboard import _free_port
 from tests.factories import import_demo_machine
 from tests.jobs.procs import enms_env, poll, running
+from tests.net import free_port
 
 from enms.core.clock import FrozenClock
 from enms.core.db import SessionFactory, session_scope
@@ -37,7 +37,7 @@ def test_fifty_triggers_during_a_fit_make_no_second_job_and_no_5xx(
 ) -> None:
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock, days=60).id
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = enms_env(migrated_url, tmp_path / "data", ENMS_QUEUE__WORKERS="1")
 

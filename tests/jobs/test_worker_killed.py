@@ -124,11 +124,11 @@ def test_killed_server_job_is_recovered_when_the_server_starts_again(
     migrated_url: str, session_factory: SessionFactory, clock: FrozenClock, tmp_path: Path
 ) -> None:
     import httpx
-    from tests.browser.test_dashboard import _free_port
+    from tests.net import free_port
 
     with session_scope(session_factory, write=True) as session:
         machine_id = import_demo_machine(session, clock).id
-    port = _free_port()
+    port = free_port()
     env = enms_env(
         migrated_url,
         tmp_path / "data",

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from enms.api.deps import SessionDep
 from enms.core.clock import Clock
@@ -23,7 +24,6 @@ from enms.registry import service as registry
 from enms.web.machine_data import read_inputs
 from enms.web.machine_payload import payload
 from enms.web.machine_window import DEFAULT_DAYS, MAX_DAYS, resolve
-from enms.web.overview import plant_overview
 from enms.web.templating import not_found, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,15 +39,27 @@ def machine_redirect(machine_id: int) -> RedirectResponse:
 @router.get("/ui/machines", response_class=HTMLResponse)
 def machines(request: Request, session: SessionDep) -> HTMLResponse:
     """Every machine with its readings, span and champion versions, linking to its page."""
-    overview = plant_overview(session, jobs_limit=1)
     return render(
         request,
         "machines.html",
         title="Machines",
         active="machines",
-        overview=overview,
+        rows=machine_rows(session),
+        model_types=MODEL_TYPE_NAMES,
         head_css=True,
     )
+
+
+def machine_rows(session: Session) -> list[dict[str, Any]]:
+    """Every machine with its champion version number per model type."""
+    champions: dict[int, dict[str, int]] = {}
+    for model_type in MODEL_TYPE_NAMES:
+        for version in registry.champions(session=session, model_type=model_type):
+            champions.setdefault(version.machine_id, {})[model_type] = version.version
+    return [
+        {"machine": m, "champions": champions.get(m.id, {})}
+        for m in readings.list_machines(session=session)
+    ]
 
 
 @router.get("/ui/machines/{machine_id}", response_class=HTMLResponse)
