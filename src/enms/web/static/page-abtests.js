@@ -246,6 +246,12 @@
   });
 
   renderAll();
+  // The cards are drawn by this script, after the browser looked for the #test-N anchor.
+  var target = /^#test-\d+$/.test(location.hash) ? document.querySelector(location.hash) : null;
+  if (target) {
+    target.classList.add("linked");
+    target.scrollIntoView({ block: "start" });
+  }
   Promise.all(data.tests.map(loadResults));
   enms.poll(function () {
     var running = data.tests.filter(function (t) { return t.status === "running"; });

@@ -160,6 +160,13 @@
     box.innerHTML = data.versions.map(versionColumn).join("");
   }
 
+  // "A/B test 3" in a move's reason links to that test's card.
+  function linkTests(html) {
+    return html.replace(/A\/B test (\d+)/g, function (all, id) {
+      return '<a href="/ui/ab-tests#test-' + id + '">' + all + "</a>";
+    });
+  }
+
   function renderHistory() {
     var box = document.getElementById("history");
     if (!data.history.length) { box.innerHTML = '<p class="empty">No alias has moved yet.</p>'; return; }
@@ -168,7 +175,7 @@
         return '<tr data-action="' + esc(e.action) + '"><td class="nowrap">' + fmt.time(e.at) + "</td><td>" + esc(e.action) +
           "</td><td>" + esc(e.alias) + '</td><td class="nowrap">' + (e.from_version ? "v" + e.from_version : "—") + " → " +
           (e.to_version ? "v" + e.to_version : "—") + "</td><td>" + esc(e.actor) + '</td><td class="small">' +
-          esc(e.reason || "") + (e.details && e.details.override ? ' <span class="badge warning">override</span>' : "") +
+          linkTests(esc(e.reason || "")) + (e.details && e.details.override ? ' <span class="badge warning">override</span>' : "") +
           "</td></tr>";
       }).join("") + "</tbody></table>";
   }
