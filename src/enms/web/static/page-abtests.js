@@ -10,10 +10,6 @@
   var API = "/api/v1/model-performance";
   var results = {};
 
-  function problem(err) {
-    var e = err && err.body && err.body.error;
-    return (e && e.message) || err.message;
-  }
   function pval(p) {
     if (p === null || p === undefined) return "—";
     return p < 0.001 ? "< 0.001" : Number(p).toFixed(3);
@@ -95,7 +91,7 @@
             var el = document.getElementById("test-" + test.id);
             if (el) el.scrollIntoView({ block: "center" });
           });
-        }).catch(function (err) { enms.toast(problem(err), "error"); });
+        }).catch(function (err) { enms.toast(err.message, "error"); });
       });
     });
   }
@@ -216,7 +212,7 @@
       var known = data.tests.filter(function (x) { return x.id === t.id; })[0];
       if (known && known.status !== r.test.status) return reload();
       renderOne(r.test);
-    }).catch(function (err) { enms.toast("Results of test " + t.id + ": " + problem(err), "error"); });
+    }).catch(function (err) { enms.toast("Results of test " + t.id + ": " + err.message, "error"); });
   }
 
   function reload() {
@@ -240,7 +236,7 @@
       return enms.busy(button, function () {
         return enms.api("POST", API + "/ab-test/" + id + "/stop", { reason: answer.note, actor: "dashboard" })
           .then(function () { enms.toast("Stopped A/B test " + id + ".", "ok"); return reload(); })
-          .catch(function (err) { enms.toast(problem(err), "error"); });
+          .catch(function (err) { enms.toast(err.message, "error"); });
       });
     });
   });

@@ -21,7 +21,7 @@
 
   function $(id) { return document.getElementById(id); }
   // The API's errors are {"error": {"message"}}: show that message.
-  function why(e) { return (e && e.body && e.body.error && e.body.error.message) || (e && e.message) || String(e); }
+  function why(e) { return (e && e.message) || String(e); }
   function plotDate(t) { return new Date(t * 1000).toISOString().slice(0, 19).replace("T", " "); }
   function unitText(v, unit) { return unit === "%" ? E.fmt.num(v, 4) + " %" : E.fmt.num(v, 4); }
 

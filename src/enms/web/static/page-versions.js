@@ -12,8 +12,7 @@
   // The API's errors are {"error": {code, message, details}}; enms.api's Error only reads
   // `detail`, so the message and details are taken from the body here.
   function problem(err) {
-    var e = err && err.body && err.body.error;
-    return { message: (e && e.message) || err.message, details: (e && e.details) || {} };
+    return { message: err.message, details: err.details || {} };
   }
   function pval(p) {
     if (p === null || p === undefined) return "—";
