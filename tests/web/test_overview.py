@@ -59,3 +59,43 @@ def test_the_champion_shows_its_held_out_metric_until_monitoring_rows_exist(
     assert page.status_code == 200
     assert 'id="page-data"' in page.text
     assert f'href="/ui/machines/{pair.machine_id}"' in page.text
+
+
+def test_ashrae_14_is_judged_on_the_newest_weekly_evaluation(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    from enms.core.db import session_scope
+    from enms.evaluation.models import PerformanceMetric
+    from enms.registry import service as registry
+
+    pair = two_versions(session_factory, clock)
+    cell = client.get(OVERVIEW).json()["machines"][0]["cells"]["baseline"]
+    assert cell["ashrae14_now"] is None  # no weekly evaluation yet: only the registration's
+    now = clock.now()
+    with session_scope(session_factory, write=True) as session:
+        champion = registry.champion(
+            session=session, machine_id=pair.machine_id, model_type="baseline"
+        )
+        assert champion is not None
+        for weeks_ago, cv, nmbe in ((2, 12.0, 1.0), (1, 41.5, 3.0), (5, 8.0, 0.5)):
+            end = now - timedelta(days=7 * weeks_ago)
+            session.add(
+                PerformanceMetric(
+                    model_id=champion.id,
+                    machine_id=pair.machine_id,
+                    model_type="baseline",
+                    model_version=champion.version,
+                    evaluation_date=end,
+                    evaluation_start=end - timedelta(days=7),
+                    evaluation_end=end,
+                    cv_rmse=cv,
+                    nmbe=nmbe,
+                    source="periodic_weekly",
+                    details={},
+                )
+            )
+    found = client.get(OVERVIEW).json()["machines"][0]["cells"]["baseline"]["ashrae14_now"]
+    # the newest week (CV(RMSE) 41.5 % > 30 %) fails although the week before passed
+    assert found["passed"] is False
+    assert found["cv_rmse"] == 41.5
+    assert "CV(RMSE) 41.5 %" in found["detail"]

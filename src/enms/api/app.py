@@ -46,9 +46,17 @@ API_PREFIX = "/api/v1"
 
 
 def create_app(
-    settings: Settings, *, engine: Engine | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    view_clock: Clock | None = None,
 ) -> FastAPI:
-    """Build the FastAPI application for ``settings`` (an engine may be shared, e.g. in tests)."""
+    """Build the FastAPI application for ``settings`` (an engine may be shared, e.g. in tests).
+
+    ``view_clock``: what the dashboard takes as "now" for its default ranges and ages, when
+    that is not ``clock`` (the demo's replayed plant); the server itself always uses ``clock``.
+    """
     engine = engine or create_db_engine(settings.database_url)
     clock = clock or SystemClock()
     runtime = build_runtime(settings, engine=engine, clock=clock)
@@ -79,6 +87,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine, secret=instance_secret_for(settings))
     app.state.clock = clock
+    app.state.view_clock = view_clock
     app.state.runtime = runtime
     app.state.enqueue_training = runtime.enqueue_training
     app.state.schema_head = schema.head_revision(engine)

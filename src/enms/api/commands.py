@@ -9,6 +9,7 @@ import click
 
 from enms.core import schema
 from enms.core.cli_context import AppContext, pass_app, progress
+from enms.core.clock import Clock
 
 
 @click.command("serve")
@@ -22,15 +23,16 @@ def serve(app: AppContext, host: str | None, port: int | None) -> None:
     run_server(app, host or settings.server.host, port or settings.server.port)
 
 
-def run_server(app: AppContext, host: str, port: int) -> None:
-    """Serve the application for ``app``'s settings until interrupted."""
+def run_server(app: AppContext, host: str, port: int, *, view_clock: Clock | None = None) -> None:
+    """Serve the application for ``app``'s settings until interrupted (``view_clock``: the
+    dashboard's "now", see :func:`enms.api.app.create_app`)."""
     import uvicorn
 
     from enms.api.app import create_app
     from enms.core.logs import configure_logging, uvicorn_options
 
     configure_logging(app.settings)
-    web = create_app(app.settings, engine=app.engine, clock=app.clock)
+    web = create_app(app.settings, engine=app.engine, clock=app.clock, view_clock=view_clock)
     progress(
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "
         f"on http://{host}:{port}  (dashboard /, API docs /docs)"

@@ -27,6 +27,14 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
+def get_view_clock(request: Request) -> Clock:
+    """The time the dashboard shows data up to: the application's clock, unless the app was
+    given a view clock (the demo's: its replayed readings are a year behind the wall clock).
+    Only for what pages show (default ranges, ages) — never for what the server does."""
+    clock: Clock = getattr(request.app.state, "view_clock", None) or request.app.state.clock
+    return clock
+
+
 def get_app_settings(request: Request) -> Settings:
     """The settings the application was built with."""
     settings: Settings = request.app.state.settings
@@ -37,4 +45,5 @@ def get_app_settings(request: Request) -> Settings:
 # its write in the next request (and a failed commit becomes an error response).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+ViewClockDep = Annotated[Clock, Depends(get_view_clock)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import click
 
 from enms.core.cli_context import AppContext, pass_app, progress
+from enms.core.clock import Clock
 
 if TYPE_CHECKING:
     from enms.demo.service import DemoSummary
@@ -141,7 +142,7 @@ def demo(
     reporter = _start_training(app, enms, summary, hint_at_end=cutoff is None)
     host, port = host or app.settings.server.host, port or app.settings.server.port
     if cutoff is None:  # nothing to replay: the whole plant is in the database
-        run_server(app, host, port)
+        run_server(app, host, port, view_clock=_plant_clock(app, None))
         return
     from enms.bootstrap import runtime_for
     from enms.demo.replay import Replay, server_answers
@@ -162,9 +163,16 @@ def demo(
     )
     runner.start(ready=lambda: reporter.finished.is_set() and server_answers(host, port))
     try:
-        run_server(app, host, port)
+        run_server(app, host, port, view_clock=_plant_clock(app, runner.clock))
     finally:
         runner.stop()
+
+
+def _plant_clock(app: AppContext, replay: Clock | None) -> Clock:
+    """The dashboard's "now" for the demo plant (:mod:`enms.demo.viewclock`)."""
+    from enms.demo.viewclock import PlantClock, newest_reading
+
+    return PlantClock(replay, newest_reading(app.session_factory))
 
 
 def _pause_wall_clock_monitoring(app: AppContext) -> None:
@@ -205,7 +213,7 @@ def _resume(
     host, port = host or app.settings.server.host, port or app.settings.server.port
     progress(f"resuming the demo in {where}")
     if not replay:
-        run_server(app, host, port)
+        run_server(app, host, port, view_clock=_plant_clock(app, None))
         return
     _pause_wall_clock_monitoring(app)
     factory = app.session_factory
@@ -220,7 +228,7 @@ def _resume(
     # An interrupted first round is recovered and finished by the server's consumers first.
     runner.start(ready=lambda: server_answers(host, port) and not round_running(factory))
     try:
-        run_server(app, host, port)
+        run_server(app, host, port, view_clock=_plant_clock(app, runner.clock))
     finally:
         runner.stop()
 

@@ -1,8 +1,9 @@
 """The fleet at a glance (the data behind ``/`` and ``/ui/api/overview``), in one request.
 
 Per machine and model type: the champion version, its key metric (latest value and the last
-30 days from the metrics trend, downsampled for a sparkline), the ASHRAE Guideline 14 verdict
-the promotion gate recorded for baselines, unresolved alerts by severity, active training jobs
+30 days from the metrics trend, downsampled for a sparkline), for baselines the ASHRAE
+Guideline 14 hourly criteria on the newest weekly evaluation (and the verdict the promotion
+gate recorded at registration), unresolved alerts by severity, active training jobs
 and running A/B tests. Plus fleet totals and the latest training jobs. Everything is read
 from the domain services in the request's one short read session; nothing is computed that
 the services do not already record.
@@ -14,6 +15,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from enms.alerts import service as alerts
@@ -21,8 +23,10 @@ from enms.core.config import Settings
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
 from enms.evaluation import trend as trends
+from enms.evaluation.models import PerformanceMetric
 from enms.experiments import service as experiments
 from enms.experiments.models import RUNNING
+from enms.ml import ashrae
 from enms.readings import service as readings
 from enms.registry import service as registry
 from enms.registry.models import ModelVersion
@@ -49,6 +53,38 @@ JOBS_SHOWN = 10
 def _spark_settings(settings: Settings) -> Settings:
     monitoring = settings.monitoring.model_copy(update={"trend_max_points": SPARK_POINTS})
     return settings.model_copy(update={"monitoring": monitoring})
+
+
+def ashrae_now(session: Session, version: ModelVersion, now: datetime) -> dict[str, Any] | None:
+    """The ASHRAE 14 hourly criteria (CV(RMSE) ≤ 30 %, |NMBE| ≤ 10 %) on the champion's newest
+    weekly evaluation from the prediction log in the last 30 days — whether the baseline still
+    describes the machine — or None when there is no such evaluation."""
+    if version.model_type != "baseline":
+        return None
+    row = session.scalars(
+        select(PerformanceMetric)
+        .where(
+            PerformanceMetric.model_id == version.id,
+            PerformanceMetric.source == "periodic_weekly",
+            PerformanceMetric.evaluation_end <= now,
+            PerformanceMetric.evaluation_end > now - timedelta(days=SPARK_DAYS),
+            PerformanceMetric.cv_rmse.is_not(None),
+            PerformanceMetric.nmbe.is_not(None),
+        )
+        .order_by(PerformanceMetric.evaluation_end.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.cv_rmse is None or row.nmbe is None:
+        return None
+    passed = row.cv_rmse <= ashrae.HOURLY_CV_MAX and abs(row.nmbe) <= ashrae.HOURLY_NMBE_MAX
+    return {
+        "passed": passed,
+        "cv_rmse": row.cv_rmse,
+        "nmbe": row.nmbe,
+        "window_end": row.evaluation_end.isoformat(),
+        "detail": f"week to {row.evaluation_end:%Y-%m-%d}: CV(RMSE) {row.cv_rmse:.1f} % "
+        f"(≤ {ashrae.HOURLY_CV_MAX:g}), NMBE {row.nmbe:+.1f} % (±{ashrae.HOURLY_NMBE_MAX:g})",
+    }
 
 
 def ashrae_status(version: ModelVersion) -> dict[str, Any] | None:
@@ -162,6 +198,7 @@ def plant_overview(session: Session, *, settings: Settings, now: datetime) -> di
                 "champion": version.version if version else None,
                 "key": key_metric(session, version, settings, now) if version else None,
                 "ashrae14": ashrae_status(version) if version else None,
+                "ashrae14_now": ashrae_now(session, version, now) if version else None,
                 "alerts": dict(by_pair.get((m.id, t), Counter())),
                 "jobs": jobs_by_pair.get((m.id, t), 0),
                 "tests": tests_by_pair.get((m.id, t), 0),

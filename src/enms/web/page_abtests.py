@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.api.deps import SessionDep, SettingsDep, ViewClockDep
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.readings.models import Machine
 from enms.web.abtests_view import abtests_page_data
@@ -25,7 +25,7 @@ def page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int | None = None,
     model_type: str | None = None,
 ) -> HTMLResponse:

@@ -22,7 +22,7 @@ from enms.alerts import service
 from enms.alerts.models import ALERT_TYPES, SEVERITIES, STATES
 from enms.alerts.notify import deliveries
 from enms.alerts.schemas import AlertRead
-from enms.api.deps import ClockDep, SessionDep
+from enms.api.deps import SessionDep, ViewClockDep
 from enms.core.errors import InvalidInput
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
@@ -120,7 +120,7 @@ def deliveries_of(session: Session, alert: AlertRead) -> list[dict[str, Any]]:
 @router.get("/ui/api/alerts")
 def alerts_json(
     session: SessionDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int | None = None,
     model_type: str | None = None,
     state: str | None = None,
@@ -142,7 +142,7 @@ def alerts_json(
 
 
 @router.get("/ui/api/alerts/{alert_id}")
-def alert_json(alert_id: int, session: SessionDep, clock: ClockDep) -> dict[str, Any]:
+def alert_json(alert_id: int, session: SessionDep, clock: ViewClockDep) -> dict[str, Any]:
     """One alert with its history, its details rendered as facts and tables, and the
     notifications sent about it."""
     alert = service.get(session=session, alert_id=alert_id, now=clock.now())
@@ -159,7 +159,7 @@ def alert_json(alert_id: int, session: SessionDep, clock: ClockDep) -> dict[str,
 def page(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int | None = None,
     model_type: str | None = None,
     state: str | None = None,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from enms.api.deps import SessionDep
+from enms.api.deps import SessionDep, get_view_clock
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
 from enms.core.model_types import MODEL_TYPE_NAMES
@@ -68,7 +68,7 @@ def machine_page(request: Request, machine_id: int, session: SessionDep) -> HTML
     machine = session.get(Machine, machine_id)
     if machine is None:
         return not_found(request, f"Machine {machine_id} does not exist.", active="machines")
-    clock: Clock = request.app.state.clock
+    clock: Clock = get_view_clock(request)
     models = []
     for model_type in MODEL_TYPE_NAMES:
         champion = registry.champion(session=session, machine_id=machine_id, model_type=model_type)
@@ -114,7 +114,7 @@ def machine_series(
 ) -> dict[str, Any]:
     """The machine page's chart data for ``[from, to)`` (default: the 30 days up to now)."""
     factory: SessionFactory = request.app.state.session_factory
-    clock: Clock = request.app.state.clock
+    clock: Clock = get_view_clock(request)
     now = clock.now()
     window = resolve(start=start, end=end, days=days, now=now)
     with session_scope(factory) as session:

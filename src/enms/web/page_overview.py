@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.api.deps import SessionDep, SettingsDep, ViewClockDep
 from enms.web.overview import plant_overview
 from enms.web.templating import render
 
@@ -16,7 +16,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def index(
-    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    request: Request, session: SessionDep, settings: SettingsDep, clock: ViewClockDep
 ) -> HTMLResponse:
     """Per machine and model type: champion, key metric with sparkline, ASHRAE 14, alerts,
     jobs and tests; every cell links to its detail page."""
@@ -27,6 +27,8 @@ def index(
 
 
 @router.get("/ui/api/overview")
-def overview_json(session: SessionDep, settings: SettingsDep, clock: ClockDep) -> dict[str, Any]:
+def overview_json(
+    session: SessionDep, settings: SettingsDep, clock: ViewClockDep
+) -> dict[str, Any]:
     """The same document the page starts from, for its refresh every few seconds."""
     return plant_overview(session, settings=settings, now=clock.now())

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.api.deps import SessionDep, SettingsDep, ViewClockDep
 from enms.core.model_types import MODEL_TYPE_NAMES, check_model_type
 from enms.readings import service as readings
 from enms.web import performance_data as data
@@ -29,7 +29,7 @@ Days = Annotated[float | None, Query(description="Range: days back from the serv
 def page(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int | None = None,
     model_type: str = "baseline",
     days: Days = None,
@@ -84,7 +84,7 @@ def _machine(session: SessionDep, machine_id: int) -> None:
 def trend_json(
     session: SessionDep,
     settings: SettingsDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int,
     model_type: str,
     days: Days = None,
@@ -106,7 +106,7 @@ def trend_json(
 
 @router.get("/ui/api/performance/panel")
 def panel_json(
-    session: SessionDep, clock: ClockDep, machine_id: int, model_type: str
+    session: SessionDep, clock: ViewClockDep, machine_id: int, model_type: str
 ) -> dict[str, Any]:
     """Champion, latest evaluation, unresolved alerts, jobs and running tests."""
     check_model_type(model_type)

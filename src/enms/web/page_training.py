@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from enms.api.deps import ClockDep, SessionDep
+from enms.api.deps import SessionDep, ViewClockDep
 from enms.core.errors import InvalidInput
 from enms.core.model_types import MODEL_TYPE_NAMES, check_model_type
 from enms.core.timewindow import parse_instant
@@ -84,7 +84,7 @@ def _jobs_json(jobs: list[JobRead]) -> list[dict[str, Any]]:
 @router.get("/ui/api/training/jobs")
 def jobs_json(
     session: SessionDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int | None = None,
     model_type: str | None = None,
     status: str | None = None,
@@ -109,7 +109,7 @@ def jobs_json(
 def page(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
+    clock: ViewClockDep,
     machine_id: int | None = None,
     model_type: str | None = None,
     status: str | None = None,

@@ -48,12 +48,17 @@
       : "latest monitoring value, " + E.fmt.time(key.at);
     var html = '<div class="cell-head"><a class="ver" href="' + versionsHref(m, t, c.champion) +
       '" title="champion version">v' + c.champion + "</a>";
-    if (c.ashrae14) {
-      var a = c.ashrae14;
+    // ASHRAE 14 now (the newest weekly evaluation), else the verdict at registration.
+    var now = c.ashrae14_now, reg = c.ashrae14;
+    if (now || reg) {
+      var a = now || reg;
       var cls = a.passed === true ? "pass" : a.passed === false ? "fail" : "neutral";
-      var word = a.passed === true ? "ASHRAE 14" : a.passed === false ? "ASHRAE 14" : "ASHRAE 14 n/a";
-      html += '<a class="badge ' + cls + '" data-kind="ashrae" href="' + versionsHref(m, t, c.champion) +
-        '" title="' + E.esc("Promotion gate at registration: " + a.detail) + '">' + word + "</a>";
+      var word = a.passed === null || a.passed === undefined ? "ASHRAE 14 n/a"
+        : now ? "ASHRAE 14" : "ASHRAE 14 at training";
+      var tip = (now ? "ASHRAE 14 hourly criteria on the " + now.detail : "") +
+        (reg ? (now ? "; at registration: " : "Promotion gate at registration: ") + reg.detail : "");
+      html += '<a class="badge ' + cls + '" data-kind="ashrae" data-when="' + (now ? "now" : "registration") +
+        '" href="' + versionsHref(m, t, c.champion) + '" title="' + E.esc(tip) + '">' + word + "</a>";
     }
     html += "</div>";
     html += '<div class="cell-key"><a class="value" href="' + perfHref(m, t) + '" title="' + E.esc(title) + '">' +
