@@ -157,3 +157,37 @@ def test_a_rising_error_is_projected_to_cross_its_held_out_threshold(
     assert abs((crossing - (last + timedelta(days=5))).total_seconds()) < 86400
     earliest = datetime.fromisoformat(projection["crossing_earliest"])
     assert earliest <= crossing
+
+
+def test_the_projection_uses_only_the_version_in_force(
+    client: TestClient, session_factory: SessionFactory, clock: FrozenClock
+) -> None:
+    """A retrain's drop in error (v1 at CV(RMSE) 12 %, v2 at 3 %, both flat) is not a trend:
+    the projection fits v2's points alone and finds no slope."""
+    pair = two_versions(session_factory, clock)
+    rng = np.random.default_rng(21)
+    start = pair.promoted_at - timedelta(days=10)
+    rows = [
+        {
+            "machine_id": pair.machine_id,
+            "model_type": "baseline",
+            "model_version": 1 if d < 10 else 2,
+            "evaluation_start": (start + timedelta(days=d)).isoformat(),
+            "evaluation_end": (start + timedelta(days=d + 1)).isoformat(),
+            "cv_rmse": (12.0 if d < 10 else 3.0) + float(rng.normal(0, 0.05)),
+        }
+        for d in range(20)
+    ]
+    assert client.post(RECORD, json={"metrics": rows}).status_code == 201
+    answer = client.get(
+        TREND,
+        params={"machine_id": pair.machine_id, "model_type": "baseline", "metric": "cv_rmse",
+                "from": start.isoformat(), "to": (start + timedelta(days=21)).isoformat()},
+    )  # fmt: skip
+    series = answer.json()["series"]["cv_rmse"]
+    assert [p["version"] for p in series["points"]] == [1] * 10 + [2] * 10
+    projection = series["projection"]
+    assert projection["n_points"] == 10  # v2's points only
+    low, high = projection["slope_ci"]
+    assert low <= 0.0 <= high  # flat: no trend (across the change it would be ≈ −0.9 / day)
+    assert abs(projection["slope_per_day"]) < 0.05

@@ -279,16 +279,22 @@ def _series(
     found: Projection | None = None
     reason: str | None = "no points"
     if points:
-        threshold = _threshold(session, machine_id, model_type, name, points[-1].version, settings)
+        latest = points[-1].version
+        threshold = _threshold(session, machine_id, model_type, name, latest, settings)
         monitoring = settings.monitoring
+        # Only the version in force at the end: a line through a champion change would
+        # extrapolate the change itself (a retrain's drop in error is not a trend).
+        current = _since_last_change(points)
         result, reason = projection.project(
-            [p.time for p in points],
-            [p.value for p in points],
+            [p.time for p in current],
+            [p.value for p in current],
             threshold=threshold,
             window_days=monitoring.projection_window_days,
             horizon_days=monitoring.projection_horizon_days,
             min_points=monitoring.projection_min_points,
         )
+        if result is None and reason and len(current) < len(points):
+            reason += f" since v{latest} took over"
         if result is not None:
             data = dict(vars(result))
             th = result.threshold
@@ -302,6 +308,15 @@ def _series(
         projection=found,
         projection_reason=reason,
     )
+
+
+def _since_last_change(points: list[TrendPoint]) -> list[TrendPoint]:
+    """The newest run of points of the version in force at the end."""
+    latest = points[-1].version
+    start = len(points)
+    while start > 0 and points[start - 1].version == latest:
+        start -= 1
+    return points[start:]
 
 
 def _threshold(
