@@ -12,7 +12,7 @@
  *                                hidden); returns {stop()}
  *   enms.plot(el, traces, layout) plotly with the house layout (colour-blind palette)
  *   enms.colors                  Okabe–Ito palette by role
- *   enms.fmt.num(x, digits) / fmt.pct(x) / fmt.time(iso) / fmt.date(iso) / fmt.ago(iso)
+ *   enms.fmt.num(x, digits) / fmt.pct(x) / fmt.time(iso) / fmt.date(iso) / fmt.ago(iso, nowIso)
  *   enms.esc(text)               HTML-escape for innerHTML templates
  *   enms.qs(params)              query string from an object, skipping empty values
  * Live parts update by fetching JSON; no page ever reloads itself.
@@ -174,9 +174,14 @@
       return d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
     },
     date: function (iso) { return iso ? new Date(iso).toISOString().slice(0, 10) : "—"; },
-    ago: function (iso) {
+    // Age of `iso` at `nowIso` (the server's "now" from the page data; default: the
+    // browser's clock). A time after it (another clock's stamp) has no age: "".
+    ago: function (iso, nowIso) {
       if (!iso) return "—";
-      var s = (Date.now() - new Date(iso).getTime()) / 1000;
+      var ref = nowIso ? new Date(nowIso).getTime() : Date.now();
+      var s = (ref - new Date(iso).getTime()) / 1000;
+      if (s < 0) return "";
+      if (s < 5) return "just now";
       if (s < 90) return Math.round(s) + " s ago";
       if (s < 5400) return Math.round(s / 60) + " min ago";
       if (s < 129600) return Math.round(s / 3600) + " h ago";

@@ -242,13 +242,16 @@
   });
 
   renderAll();
-  // The cards are drawn by this script, after the browser looked for the #test-N anchor.
-  var target = /^#test-\d+$/.test(location.hash) ? document.querySelector(location.hash) : null;
-  if (target) {
+  // The cards are drawn by this script, after the browser looked for the #test-N anchor;
+  // they grow as their results arrive, so the linked one is scrolled to again after that.
+  function showLinked() {
+    var target = /^#test-\d+$/.test(location.hash) ? document.querySelector(location.hash) : null;
+    if (!target) return;
     target.classList.add("linked");
     target.scrollIntoView({ block: "start" });
   }
-  Promise.all(data.tests.map(loadResults));
+  showLinked();
+  Promise.all(data.tests.map(loadResults)).then(showLinked);
   enms.poll(function () {
     var running = data.tests.filter(function (t) { return t.status === "running"; });
     return Promise.all(running.map(loadResults));

@@ -16,16 +16,7 @@
   var serverNow = data.now;
   var jobs = data.jobs;
 
-  function ago(iso) {
-    if (!iso) return "";
-    var s = (new Date(serverNow).getTime() - new Date(iso).getTime()) / 1000;
-    if (s < 0) s = 0;
-    if (s < 5) return "just now";
-    if (s < 90) return Math.round(s) + " s ago";
-    if (s < 5400) return Math.round(s / 60) + " min ago";
-    if (s < 129600) return Math.round(s / 3600) + " h ago";
-    return Math.round(s / 86400) + " d ago";
-  }
+  function ago(iso) { return iso ? enms.fmt.ago(iso, serverNow) : ""; }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "—";
