@@ -29,3 +29,13 @@ def test_the_visualizations_menu_leads_to_model_performance(plant: Plant, page: 
     page.get_by_role("link", name="Model Performance").click()
     page.wait_for_url("**/ui/model-performance")
     assert page.locator("summary.active").inner_text().startswith("Visualizations")
+
+
+def test_the_api_docs_run_under_the_content_security_policy(plant: Plant, page: Any) -> None:
+    """Swagger UI starts from one inline script, allowed by its hash (any refused script or
+    style would be a console error, which fails the test)."""
+    answer = page.goto(plant.url + "/docs")
+    assert "sha256-" in answer.headers["content-security-policy"]
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "enms" in page.locator(".swagger-ui .info .title").inner_text()
+    page.locator(".opblock-tag", has_text="ab-tests").first.wait_for()

@@ -21,6 +21,7 @@ from enms.api.docs import mount_docs
 from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
 from enms.api.requestid import RequestIdMiddleware
+from enms.api.security_headers import SecurityHeadersMiddleware
 from enms.bootstrap import build_runtime
 from enms.core import schema
 from enms.core.clock import Clock, SystemClock
@@ -93,6 +94,7 @@ def create_app(
     app.state.schema_head = schema.head_revision(engine)
     register_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health_router)
     for router in (
         readings_router,

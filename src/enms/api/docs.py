@@ -15,6 +15,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from enms.api.security_headers import policy_with_script_hashes
+
 ASSETS = "/static/docs"
 
 
@@ -28,10 +30,15 @@ def mount_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} — API",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
         )
+        # Swagger UI starts from one inline script: the policy allows exactly that one.
+        page.headers["content-security-policy"] = policy_with_script_hashes(
+            bytes(page.body).decode()
+        )
+        return page

@@ -1,10 +1,17 @@
-"""``GET /health``: is the database reachable and its schema current?
+"""Health probes for people and load balancers.
+
+- ``GET /health``: is the database reachable and its schema current? (200 / 503)
+- ``GET /health/live``: the process answers (liveness: restart it when this fails); touches
+  nothing else, so a database outage does not get healthy servers killed.
+- ``GET /health/ready``: the database answers with a current schema **and** the job queue
+  answers (readiness: send it traffic) — Redis down means triggers could not be enqueued.
 
 A 503 names its request id (as every 5xx does) in the body and in the log line.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -23,6 +30,33 @@ log = logging.getLogger("enms.api")
 @router.get("/health")
 def health(request: Request) -> JSONResponse:
     """200 when the database answers and its schema is at this code's head, else 503."""
+    return _database_check(request)
+
+
+@router.get("/health/live")
+def live() -> JSONResponse:
+    """200 while the process serves requests (nothing else is checked)."""
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+@router.get("/health/ready")
+def ready(request: Request) -> JSONResponse:
+    """200 when the database (schema current) and the job queue answer, else 503 naming
+    what does not."""
+    answer = _database_check(request)
+    if answer.status_code != 200:
+        return answer
+    body: dict[str, Any] = json.loads(bytes(answer.body))
+    runtime = request.app.state.runtime
+    queue = "embedded" if runtime.settings.queue_url is None else "redis"
+    body["queue"] = queue
+    if not runtime.queue_ready():
+        body.pop("status", None)
+        return _unhealthy(request, body, f"job queue ({queue}) unreachable")
+    return JSONResponse(body)
+
+
+def _database_check(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     body: dict[str, Any] = {"version": __version__, "database": engine.dialect.name}
     try:
@@ -40,7 +74,7 @@ def health(request: Request) -> JSONResponse:
 
 def _unhealthy(request: Request, body: dict[str, Any], problem: str) -> JSONResponse:
     request_id = str(getattr(request.state, "request_id", "-"))
-    log.error("GET /health answered 503: %s (request id %s)", problem, request_id)
+    log.error("GET %s answered 503: %s (request id %s)", request.url.path, problem, request_id)
     return JSONResponse(
         body | {"status": "error", "problem": problem, "request_id": request_id}, 503
     )
