@@ -10,12 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from enms.api.app import create_app
+from enms.api.body_limit import MIB
 from enms.api.security_headers import CSP
 from enms.core.config import Settings
 
@@ -69,3 +72,58 @@ def test_readiness_fails_naming_an_unreachable_queue(
     assert ready.json()["problem"] == "job queue (redis) unreachable"
     assert plain.get("/health/live").status_code == 200  # alive, just not ready
     assert plain.get("/health").status_code == 200  # the database itself is fine
+
+
+def test_bodies_beyond_their_route_limit_are_413_naming_the_setting(
+    engine: Engine, migrated_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=migrated_url,
+        data_dir=tmp_path / "d",
+        server={"max_body_mb": 1},
+        imports={"max_upload_mb": 2},
+    )
+    client = TestClient(create_app(settings, engine=engine))
+    created = client.post("/api/v1/machines", json={"name": "C1", "machine_type": "compressor"})
+    assert created.status_code == 201, created.text
+    machine_id = created.json()["id"]
+    record = "/api/v1/model-performance/metrics/record"
+    big = b'{"metrics": [' + b" " * (MIB + 10) + b"]}"
+    answer = client.post(record, content=big, headers={"content-type": "application/json"})
+    assert answer.status_code == 413
+    error = answer.json()["error"]
+    assert error["code"] == "payload_too_large"
+    assert "at most 1 MiB (ENMS_SERVER__MAX_BODY_MB)" in error["message"]
+    assert answer.headers["content-security-policy"] == CSP  # still a normal response
+
+    # streamed without a length: cut off while it arrives, the same answer
+    def chunks() -> Iterator[bytes]:
+        yield b'{"metrics": ['
+        for _ in range(40):
+            yield b" " * 65536
+        yield b"]}"
+
+    streamed = client.post(record, content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    assert "more than 1,048,576 bytes" in streamed.json()["error"]["message"]
+
+    # a readings import may be larger (its own limit), up to that limit
+    csv = "timestamp,energy_kwh\n" + "".join(
+        f"2025-01-01T{h:02d}:00:00Z,{5 + h % 3}\n" for h in range(24)
+    )
+    readings = f"/api/v1/machines/{machine_id}/readings"
+    small = client.post(readings, content=csv, headers={"content-type": "text/csv"})
+    assert small.status_code == 200, small.text
+    start = datetime(2015, 1, 1, tzinfo=UTC)  # 5 years, before the rows above
+    rows = [
+        f"{start + timedelta(hours=h):%Y-%m-%dT%H:%M:%SZ},{5 + h % 3}.25\n" for h in range(45_000)
+    ]
+    longer = "timestamp,energy_kwh\n" + "".join(rows)
+    assert MIB < len(longer) < 2 * MIB  # over the general limit, inside the import's
+    imported = client.post(readings, content=longer, headers={"content-type": "text/csv"})
+    assert imported.status_code == 200, imported.text[:300]
+    assert imported.json()["inserted"] == 45_000
+    huge = csv + " " * (3 * MIB)
+    refused = client.post(readings, content=huge, headers={"content-type": "text/csv"})
+    assert refused.status_code == 413
+    assert "ENMS_IMPORTS__MAX_UPLOAD_MB" in refused.json()["error"]["message"]

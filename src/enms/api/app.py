@@ -17,6 +17,7 @@ from enms import __version__
 from enms.alerts.api import router as alerts_router
 from enms.alerts.notify.api import router as notifications_router
 from enms.anomalies.api import router as anomalies_router
+from enms.api.body_limit import BodyLimitMiddleware
 from enms.api.docs import mount_docs
 from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
@@ -93,6 +94,7 @@ def create_app(
     app.state.enqueue_training = runtime.enqueue_training
     app.state.schema_head = schema.head_revision(engine)
     register_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health_router)

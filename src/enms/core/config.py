@@ -32,6 +32,12 @@ class ServerSettings(BaseModel):
     access_log: bool = Field(
         False, description="Log one line per HTTP request (uvicorn's access log)."
     )
+    max_body_mb: int = Field(
+        16,
+        ge=1,
+        description="Largest request body accepted, in MiB (readings imports: "
+        "ENMS_IMPORTS__MAX_UPLOAD_MB).",
+    )
 
 
 class ImportSettings(BaseModel):
