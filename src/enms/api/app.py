@@ -21,6 +21,8 @@ from enms.api.body_limit import BodyLimitMiddleware
 from enms.api.docs import mount_docs
 from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
+from enms.api.metrics import RequestMetricsMiddleware, build_registry
+from enms.api.metrics import router as metrics_router
 from enms.api.requestid import RequestIdMiddleware
 from enms.api.security_headers import SecurityHeadersMiddleware
 from enms.bootstrap import build_runtime
@@ -96,8 +98,12 @@ def create_app(
     register_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)
+    registry, request_metrics = build_registry(app.state.session_factory, runtime.queue_depth)
+    app.state.metrics_registry = registry
+    app.add_middleware(RequestMetricsMiddleware, metrics=request_metrics)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     for router in (
         readings_router,
         registry_router,

@@ -8,6 +8,7 @@ forked or restarted process never reuses another's id.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from enms.training.commands import RUNTIME_KEY
 from enms.training.models import TrainingJob
 from enms.training.runner import RunContext, consumer_id
 from enms.training.service import priority_of
+
+log = logging.getLogger("enms.jobs")
 
 
 @dataclass
@@ -65,6 +68,14 @@ class Runtime:
     def queue_ready(self) -> bool:
         """True when the queue answers."""
         return queue.queue_ready(self.huey)
+
+    def queue_depth(self) -> int | None:
+        """Messages waiting in the queue, or None when it does not answer."""
+        try:
+            return int(self.huey.pending_count())
+        except Exception as exc:  # redis.ConnectionError and friends
+            log.warning("job queue depth unavailable: %s", exc)
+            return None
 
     def workers(self) -> int:
         """Worker threads expected to share the queue (for estimates)."""
