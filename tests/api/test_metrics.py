@@ -9,6 +9,7 @@ run, and a few requests. Every figure is checked against the same fact read anot
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -16,9 +17,10 @@ from sqlalchemy import func, select
 from tests.factories import import_demo_machine, train_version
 
 from enms.alerts.conditions import raise_condition
+from enms.api.app import create_app
 from enms.core.clock import FrozenClock
 from enms.core.config import Settings
-from enms.core.db import SessionFactory, session_scope
+from enms.core.db import SessionFactory, create_db_engine, session_scope
 from enms.jobs.models import SchedulerRun
 from enms.predictions.models import PredictionPoint
 from enms.predictions.tasks import score_predictions
@@ -96,3 +98,16 @@ def test_metrics_describe_requests_jobs_alerts_runs_and_log_lag(
     assert lag == (newest_reading - newest_logged.replace(tzinfo=UTC)).total_seconds()
     assert lag >= 0
     assert got[("enms_queue_depth", ())] >= 0
+    assert got[("enms_database_up", ())] == 1
+
+
+def test_an_unmigrated_database_is_reported_down_not_a_500(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    settings = Settings.model_validate(
+        {"database_url": url, "data_dir": tmp_path, "queue": {"in_process": False}}
+    )
+    engine = create_db_engine(url)
+    answer = TestClient(create_app(settings, engine=engine)).get("/metrics")
+    engine.dispose()
+    assert answer.status_code == 200
+    assert _samples(answer.text)[("enms_database_up", ())] == 0

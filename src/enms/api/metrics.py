@@ -18,6 +18,7 @@ counters.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -30,6 +31,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric, SummaryMetricFamil
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enms.alerts.models import UNRESOLVED_STATES, ModelAlert
@@ -41,6 +43,7 @@ from enms.readings.models import EnergyReading, Machine
 from enms.training.models import TrainingJob
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("enms.api")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -121,7 +124,30 @@ class StateCollector(Collector):
         self.factory = factory
         self.queue_depth = queue_depth
 
+    def describe(self) -> Iterator[Metric]:
+        """Nothing at registration (reading the state needs the database, which may not be
+        migrated yet when the app is built); the families appear at scrape time."""
+        return iter(())
+
     def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("enms_database_up", "1 when the state could be read, else 0.")
+        try:
+            rows = self._read()
+        except SQLAlchemyError as exc:
+            log.warning("/metrics: the database state could not be read: %s", exc)
+            up.add_metric((), 0)
+            yield up
+            return
+        up.add_metric((), 1)
+        yield up
+        jobs, durations, runs, alerts, machines = rows
+        yield from self._jobs(jobs)
+        yield from self._durations(durations)
+        yield from self._runs(runs)
+        yield from self._alerts(alerts)
+        yield from self._lag(machines)
+
+    def _read(self) -> tuple[Any, Any, Any, Any, Any]:
         with session_scope(self.factory) as session:
             jobs = session.execute(
                 select(TrainingJob.training_status, func.count()).group_by(
@@ -167,11 +193,7 @@ class StateCollector(Collector):
             machines = session.execute(
                 select(Machine.name, newest_reading.label("reading"), newest_logged.label("logged"))
             ).all()
-        yield from self._jobs(jobs)
-        yield from self._durations(durations)
-        yield from self._runs(runs)
-        yield from self._alerts(alerts)
-        yield from self._lag(machines)
+        return jobs, durations, runs, alerts, machines
 
     def _jobs(self, rows: Any) -> Iterator[Metric]:
         by_state = GaugeMetricFamily(
