@@ -11,10 +11,11 @@ the notification deliveries that covered it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -49,23 +50,41 @@ def _check(value: str | None, allowed: tuple[str, ...], field: str) -> str | Non
     return value
 
 
+@dataclass(frozen=True)
+class AlertFilters:
+    """The Alerts page's filters: query parameters of the page and of its JSON alike."""
+
+    machine_id: int | None = None
+    model_type: str | None = None
+    state: str | None = None
+    severity: str | None = None
+    days: int = DEFAULT_DAYS
+
+    def shown(self) -> dict[str, Any]:
+        """The filters as the page's form shows them (empty for "any")."""
+        return {
+            "machine_id": self.machine_id,
+            "model_type": self.model_type or "",
+            "state": self.state or "",
+            "severity": self.severity or "",
+            "days": self.days,
+        }
+
+
+AlertFiltersDep = Annotated[AlertFilters, Depends()]
+
+
 def find_alerts(
-    session: Session,
-    *,
-    now: datetime,
-    machine_id: int | None = None,
-    model_type: str | None = None,
-    state: str | None = None,
-    severity: str | None = None,
-    days: int = DEFAULT_DAYS,
+    session: Session, *, now: datetime, filters: AlertFilters
 ) -> dict[str, list[AlertRead]]:
     """``active``: unresolved alerts (any age); ``past``: resolved ones created in the last
     ``days`` days. A ``state`` filter empties the list it excludes."""
+    machine_id, days = filters.machine_id, filters.days
     if machine_id is not None:
         readings.get_machine(session=session, machine_id=machine_id)
-    model_type = _check(model_type, MODEL_TYPE_NAMES, "model_type")
-    state = _check(state, STATE_CHOICES, "state")
-    severity = _check(severity, SEVERITIES, "severity")
+    model_type = _check(filters.model_type, MODEL_TYPE_NAMES, "model_type")
+    state = _check(filters.state, STATE_CHOICES, "state")
+    severity = _check(filters.severity, SEVERITIES, "severity")
     if not 1 <= days <= 3650:
         raise InvalidInput(f"days: must be between 1 and 3650, not {days}")
     active: list[AlertRead] = []
@@ -119,25 +138,11 @@ def deliveries_of(session: Session, alert: AlertRead) -> list[dict[str, Any]]:
 
 @router.get("/ui/api/alerts")
 def alerts_json(
-    session: SessionDep,
-    clock: ViewClockDep,
-    machine_id: int | None = None,
-    model_type: str | None = None,
-    state: str | None = None,
-    severity: str | None = None,
-    days: Annotated[int, Query(ge=1, le=3650)] = DEFAULT_DAYS,
+    session: SessionDep, clock: ViewClockDep, filters: AlertFiltersDep
 ) -> dict[str, Any]:
     """Active and past alerts under the filters, with the server's clock."""
     now = clock.now()
-    found = find_alerts(
-        session,
-        now=now,
-        machine_id=machine_id,
-        model_type=model_type,
-        state=state,
-        severity=severity,
-        days=days,
-    )
+    found = find_alerts(session, now=now, filters=filters)
     return {"now": now.isoformat(), **_lists_json(found)}
 
 
@@ -157,40 +162,19 @@ def alert_json(alert_id: int, session: SessionDep, clock: ViewClockDep) -> dict[
 
 @router.get("/ui/alerts", response_class=HTMLResponse)
 def page(
-    request: Request,
-    session: SessionDep,
-    clock: ViewClockDep,
-    machine_id: int | None = None,
-    model_type: str | None = None,
-    state: str | None = None,
-    severity: str | None = None,
-    days: Annotated[int, Query(ge=1, le=3650)] = DEFAULT_DAYS,
+    request: Request, session: SessionDep, clock: ViewClockDep, filters: AlertFiltersDep
 ) -> HTMLResponse:
     """Active and past alerts with filters, actions and silences."""
     machines = readings.list_machines(session=session)
+    machine_id = filters.machine_id
     if machine_id is not None and all(m.id != machine_id for m in machines):
         return not_found(request, f"Machine {machine_id} does not exist.", active="alerts")
     now = clock.now()
-    found = find_alerts(
-        session,
-        now=now,
-        machine_id=machine_id,
-        model_type=model_type,
-        state=state,
-        severity=severity,
-        days=days,
-    )
-    filters = {
-        "machine_id": machine_id,
-        "model_type": model_type or "",
-        "state": state or "",
-        "severity": severity or "",
-        "days": days,
-    }
+    found = find_alerts(session, now=now, filters=filters)
     silences = service.list_silences(session=session, active_only=True, now=now)
     data = {
         "now": now.isoformat(),
-        "filters": filters,
+        "filters": filters.shown(),
         **_lists_json(found),
         "silences": [s.model_dump(mode="json") for s in silences],
         "machines": [{"id": m.id, "name": m.name} for m in machines],
@@ -205,7 +189,7 @@ def page(
         states=STATE_CHOICES,
         severities=SEVERITIES,
         alert_types=ALERT_TYPES,
-        day_choices=sorted({*DAY_CHOICES, days}),
-        filters=filters,
+        day_choices=sorted({*DAY_CHOICES, filters.days}),
+        filters=filters.shown(),
         data=data,
     )

@@ -9,10 +9,11 @@ as :func:`enms.training.service.list_jobs`, read-only, in one short session.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,18 +40,36 @@ def _day(text: str | None, field: str) -> datetime | None:
     return parse_instant(text, field=field) if text else None
 
 
-def find_jobs(
-    session: Session,
-    *,
-    machine_id: int | None = None,
-    model_type: str | None = None,
-    status: str | None = None,
-    created_from: str | None = None,
-    created_to: str | None = None,
-    limit: int = DEFAULT_JOBS,
-) -> list[JobRead]:
+@dataclass(frozen=True)
+class JobFilters:
+    """The Training page's filters: query parameters of the page and of its JSON alike
+    (``from``/``to``: creation dates)."""
+
+    machine_id: int | None = None
+    model_type: str | None = None
+    status: str | None = None
+    created_from: Annotated[str | None, Query(alias="from")] = None
+    created_to: Annotated[str | None, Query(alias="to")] = None
+
+    def shown(self) -> dict[str, Any]:
+        """The filters as the page's form shows them (empty for "any")."""
+        return {
+            "machine_id": self.machine_id,
+            "model_type": self.model_type or "",
+            "status": self.status or "",
+            "from": self.created_from or "",
+            "to": self.created_to or "",
+        }
+
+
+JobFiltersDep = Annotated[JobFilters, Depends()]
+
+
+def find_jobs(session: Session, filters: JobFilters, *, limit: int = DEFAULT_JOBS) -> list[JobRead]:
     """Jobs newest first, filtered; ``created_to`` is inclusive of its whole day when it is a
     date. Raises InvalidInput (422) naming a bad filter, NotFound (404) for an unknown machine."""
+    machine_id, model_type, status = filters.machine_id, filters.model_type, filters.status
+    created_from, created_to = filters.created_from, filters.created_to
     if machine_id is not None:
         readings.get_machine(session=session, machine_id=machine_id)
     if model_type:
@@ -85,59 +104,27 @@ def _jobs_json(jobs: list[JobRead]) -> list[dict[str, Any]]:
 def jobs_json(
     session: SessionDep,
     clock: ViewClockDep,
-    machine_id: int | None = None,
-    model_type: str | None = None,
-    status: str | None = None,
-    created_from: Annotated[str | None, Query(alias="from")] = None,
-    created_to: Annotated[str | None, Query(alias="to")] = None,
+    filters: JobFiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_JOBS)] = DEFAULT_JOBS,
 ) -> dict[str, Any]:
     """The filtered jobs and the server's clock (the page computes ages from it)."""
-    jobs = find_jobs(
-        session,
-        machine_id=machine_id,
-        model_type=model_type,
-        status=status,
-        created_from=created_from,
-        created_to=created_to,
-        limit=limit,
-    )
+    jobs = find_jobs(session, filters, limit=limit)
     return {"now": clock.now().isoformat(), "jobs": _jobs_json(jobs)}
 
 
 @router.get("/ui/training", response_class=HTMLResponse)
 def page(
-    request: Request,
-    session: SessionDep,
-    clock: ViewClockDep,
-    machine_id: int | None = None,
-    model_type: str | None = None,
-    status: str | None = None,
-    created_from: Annotated[str | None, Query(alias="from")] = None,
-    created_to: Annotated[str | None, Query(alias="to")] = None,
+    request: Request, session: SessionDep, clock: ViewClockDep, filters: JobFiltersDep
 ) -> HTMLResponse:
     """All training jobs with filters; a filter value that is not valid is a 404/422 page."""
     machines = readings.list_machines(session=session)
+    machine_id = filters.machine_id
     if machine_id is not None and all(m.id != machine_id for m in machines):
         return not_found(request, f"Machine {machine_id} does not exist.", active="training")
-    filters = {
-        "machine_id": machine_id,
-        "model_type": model_type or "",
-        "status": status or "",
-        "from": created_from or "",
-        "to": created_to or "",
-    }
-    jobs = find_jobs(
-        session,
-        machine_id=machine_id,
-        model_type=model_type,
-        status=status,
-        created_from=created_from,
-        created_to=created_to,
-    )
+    jobs = find_jobs(session, filters)
     data = {
         "now": clock.now().isoformat(),
-        "filters": filters,
+        "filters": filters.shown(),
         "jobs": _jobs_json(jobs),
         "limit": DEFAULT_JOBS,
     }
@@ -149,6 +136,6 @@ def page(
         machines=machines,
         model_types=MODEL_TYPE_NAMES,
         statuses=STATUSES,
-        filters=filters,
+        filters=filters.shown(),
         data=data,
     )
