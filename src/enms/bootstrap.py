@@ -42,6 +42,7 @@ def full_metadata() -> MetaData:
     """The metadata with every enms table registered (migration checks, test set-up)."""
     from enms.alerts import models as _alerts
     from enms.anomalies import models as _anomalies
+    from enms.auth import models as _auth
     from enms.core import meta as _meta
     from enms.core.orm import Base
     from enms.evaluation import models as _evaluation
@@ -55,5 +56,5 @@ def full_metadata() -> MetaData:
     from enms.training import models as _training
 
     del _alerts, _meta, _evaluation, _experiments, _jobs, _predictions, _readings, _registry
-    del _training, _anomalies, _kpis, _promotion
+    del _training, _anomalies, _kpis, _promotion, _auth
     return Base.metadata

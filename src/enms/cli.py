@@ -11,6 +11,7 @@ from enms import __version__
 from enms.alerts.commands import alerts_group
 from enms.anomalies.commands import anomalies
 from enms.api.commands import serve
+from enms.auth.commands import audit, keys_group, users_group
 from enms.core.cli_context import AppContext
 from enms.core.commands import db_group
 from enms.core.errors import DomainError
@@ -66,6 +67,9 @@ for command in (
     anomalies,
     kpis,
     abtest_group,
+    keys_group,
+    users_group,
+    audit,
     worker,
 ):
     cli.add_command(command)

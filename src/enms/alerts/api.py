@@ -22,6 +22,8 @@ from enms.alerts.schemas import (
     SilenceRead,
 )
 from enms.api.deps import ClockDep, SessionDep
+from enms.auth.deps import PrincipalDep, acting_as, requires
+from enms.auth.roles import Role
 from enms.core.timewindow import parse_instant
 
 router = APIRouter(tags=["alerts"])
@@ -78,28 +80,46 @@ def get_alert(alert_id: int, session: SessionDep, clock: ClockDep) -> AlertDetai
     return service.get(session=session, alert_id=alert_id, now=clock.now())
 
 
-@router.post("/alerts/{alert_id}/acknowledge")
+@router.post("/alerts/{alert_id}/acknowledge", dependencies=[requires(Role.operator)])
 def acknowledge(
-    alert_id: int, body: AcknowledgeRequest, session: SessionDep, clock: ClockDep
+    alert_id: int,
+    body: AcknowledgeRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
 ) -> AlertDetail:
     """``open → acknowledged``; 409 naming the current state otherwise."""
     return service.acknowledge(
-        session=session, alert_id=alert_id, by=body.by, note=body.note, now=clock.now()
+        session=session,
+        alert_id=alert_id,
+        by=acting_as(principal, body.by),
+        note=body.note,
+        now=clock.now(),
     )
 
 
-@router.post("/alerts/{alert_id}/resolve")
+@router.post("/alerts/{alert_id}/resolve", dependencies=[requires(Role.operator)])
 def resolve(
-    alert_id: int, body: ResolveRequest, session: SessionDep, clock: ClockDep
+    alert_id: int,
+    body: ResolveRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
 ) -> AlertDetail:
     """``open | acknowledged → resolved`` with who and why; 409 when already resolved."""
     return service.resolve(
-        session=session, alert_id=alert_id, by=body.by, note=body.note, now=clock.now()
+        session=session,
+        alert_id=alert_id,
+        by=acting_as(principal, body.by),
+        note=body.note,
+        now=clock.now(),
     )
 
 
-@router.post("/alert-silences", status_code=201)
-def create_silence(body: SilenceCreate, session: SessionDep, clock: ClockDep) -> SilenceRead:
+@router.post("/alert-silences", dependencies=[requires(Role.operator)], status_code=201)
+def create_silence(
+    body: SilenceCreate, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> SilenceRead:
     """Mute notifications of matching alerts (fields left out match anything) until expiry."""
     now = clock.now()
     return service.create_silence(
@@ -107,7 +127,7 @@ def create_silence(body: SilenceCreate, session: SessionDep, clock: ClockDep) ->
         machine_id=body.machine_id,
         model_type=body.model_type,
         alert_type=body.alert_type,
-        author=body.author,
+        author=acting_as(principal, body.author),
         reason=body.reason,
         expires_at=body.expiry(now),
         now=now,
@@ -120,9 +140,18 @@ def list_silences(session: SessionDep, clock: ClockDep, active: bool = True) -> 
     return service.list_silences(session=session, active_only=active, now=clock.now())
 
 
-@router.delete("/alert-silences/{silence_id}")
+@router.delete("/alert-silences/{silence_id}", dependencies=[requires(Role.operator)])
 def end_silence(
-    silence_id: int, session: SessionDep, clock: ClockDep, by: str | None = None
+    silence_id: int,
+    session: SessionDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
+    by: str | None = None,
 ) -> SilenceRead:
     """End a silence now (it stays in the list as ended); 409 if it already ended."""
-    return service.end_silence(session=session, silence_id=silence_id, by=by, now=clock.now())
+    return service.end_silence(
+        session=session,
+        silence_id=silence_id,
+        by=by if principal.kind == "desk" else principal.name,
+        now=clock.now(),
+    )

@@ -23,8 +23,13 @@ from enms.api.errors import register_error_handlers
 from enms.api.health import router as health_router
 from enms.api.metrics import RequestMetricsMiddleware, build_registry
 from enms.api.metrics import router as metrics_router
+from enms.api.request_audit import RequestAuditMiddleware
 from enms.api.requestid import RequestIdMiddleware
 from enms.api.security_headers import SecurityHeadersMiddleware
+from enms.auth.api import router as access_router
+from enms.auth.deps import API_ACCESS
+from enms.auth.gate import AuthGate
+from enms.auth.ratelimit import RateLimiter
 from enms.bootstrap import build_runtime
 from enms.core import schema
 from enms.core.clock import Clock, SystemClock
@@ -55,11 +60,14 @@ def create_app(
     engine: Engine | None = None,
     clock: Clock | None = None,
     view_clock: Clock | None = None,
+    bind_host: str | None = None,
 ) -> FastAPI:
     """Build the FastAPI application for ``settings`` (an engine may be shared, e.g. in tests).
 
     ``view_clock``: what the dashboard takes as "now" for its default ranges and ages, when
     that is not ``clock`` (the demo's replayed plant); the server itself always uses ``clock``.
+    ``bind_host``: the interface the server listens on (default ``settings.server.host``);
+    anything but loopback enforces authentication (:mod:`enms.auth.gate`).
     """
     engine = engine or create_db_engine(settings.database_url)
     clock = clock or SystemClock()
@@ -95,15 +103,23 @@ def create_app(
     app.state.runtime = runtime
     app.state.enqueue_training = runtime.enqueue_training
     app.state.schema_head = schema.head_revision(engine)
+    app.state.auth_gate = AuthGate(
+        app.state.session_factory,
+        settings,
+        bind_host=bind_host or settings.server.host,
+        clock=clock,
+    )
+    app.state.rate_limiter = RateLimiter(settings.rate_limits)
     register_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(RequestAuditMiddleware, factory=app.state.session_factory, clock=clock)
     app.add_middleware(RequestIdMiddleware)
     registry, request_metrics = build_registry(app.state.session_factory, runtime.queue_depth)
     app.state.metrics_registry = registry
     app.add_middleware(RequestMetricsMiddleware, metrics=request_metrics)
     app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(health_router)
-    app.include_router(metrics_router)
+    app.include_router(metrics_router, dependencies=API_ACCESS)
     for router in (
         readings_router,
         registry_router,
@@ -120,8 +136,9 @@ def create_app(
         ab_tests_router,
         promotion_router,
         serving_router,
+        access_router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=API_ACCESS)
     mount_docs(app)
     mount_web(app)
     return app

@@ -32,9 +32,38 @@ def run_server(app: AppContext, host: str, port: int, *, view_clock: Clock | Non
     from enms.core.logs import configure_logging, uvicorn_options
 
     configure_logging(app.settings)
-    web = create_app(app.settings, engine=app.engine, clock=app.clock, view_clock=view_clock)
+    refuse_open_network(app, host)
+    web = create_app(
+        app.settings, engine=app.engine, clock=app.clock, view_clock=view_clock, bind_host=host
+    )
+    if not web.state.auth_gate.enforced():
+        progress(
+            "desk mode: no user or API key exists, so the API and dashboard are open to anyone "
+            "on this machine; `enms users add NAME --role admin` or `enms keys create` turns "
+            "authentication on"
+        )
     progress(
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "
         f"on http://{host}:{port}  (dashboard /, API docs /docs)"
     )
     uvicorn.run(web, host=host, port=port, **uvicorn_options(app.settings))
+
+
+def refuse_open_network(app: AppContext, host: str) -> None:
+    """Refuse to listen beyond this machine while nobody could log in: an open enms on a
+    plant network would let whoever reaches the port promote, delete and import."""
+    from enms.auth.gate import is_loopback
+    from enms.auth.service import has_credentials
+    from enms.core.db import session_scope
+
+    if is_loopback(host):
+        return
+    with session_scope(app.session_factory) as session:
+        if has_credentials(session):
+            return
+    raise click.ClickException(
+        f"refusing to listen on {host}: no user or API key exists, so anyone on the network "
+        "could do anything. Create an admin first — `enms users add NAME --role admin` (for "
+        "the dashboard) or `enms keys create --name NAME --role admin` (for scripts) — or "
+        "bind to 127.0.0.1 for single-user desk mode."
+    )

@@ -85,6 +85,19 @@ def route_template(scope: Scope) -> str:
     return str(template)
 
 
+class StatusCapture:
+    """A ``send`` wrapper that notes the response's status (500 until one is sent)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = int(message["status"])
+        await self.send(message)
+
+
 class RequestMetricsMiddleware:
     """Counts every HTTP request and times it, by route template."""
 
@@ -97,18 +110,11 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def noted(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
+        noted = StatusCapture(send)
         try:
             await self.app(scope, receive, noted)
         finally:
-            route, method = route_template(scope), scope["method"]
+            route, method, status = route_template(scope), scope["method"], noted.status
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 

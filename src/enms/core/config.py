@@ -20,6 +20,8 @@ from enms.core.config_alerts import AlertSettings as AlertSettings
 from enms.core.config_alerts import DataQualitySettings as DataQualitySettings
 from enms.core.config_alerts import KpiSettings as KpiSettings
 from enms.core.config_alerts import NotificationSettings as NotificationSettings
+from enms.core.config_auth import AuthSettings as AuthSettings
+from enms.core.config_auth import RateLimitSettings as RateLimitSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///enms.db"
 
@@ -380,6 +382,8 @@ class Settings(BaseSettings):
     kpi: KpiSettings = Field(default_factory=KpiSettings)
     ab_test: ABTestSettings = Field(default_factory=ABTestSettings)
     promotion: PromotionSettings = Field(default_factory=PromotionSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -88,8 +88,16 @@ def demo(
     day by day in the background (scored, evaluated and drift-checked as it comes).
     """
     from enms.api.commands import run_server
+    from enms.auth.gate import is_loopback
     from enms.demo import service
 
+    if host and not is_loopback(host) and not (no_serve or resume):
+        raise click.ClickException(
+            f"refusing to serve a new demo on {host}: it has no user or API key yet, so anyone "
+            "on the network could do anything. Build it with --no-serve, add an admin "
+            "(`enms users add NAME --role admin`), then `enms demo --resume --host "
+            f"{host}` — or leave --host out for single-user desk mode on 127.0.0.1."
+        )
     target: Path | str
     env, prefix = "", ""
     if db_path is not None:

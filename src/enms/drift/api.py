@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from enms.api.deps import ClockDep, SettingsDep
+from enms.auth.deps import rate_limited, requires
+from enms.auth.roles import Role
 from enms.core.db import SessionFactory
 from enms.core.timewindow import Window
 from enms.drift import service
@@ -17,7 +19,9 @@ from enms.drift.schemas import DriftCheckRead, DriftCheckRequest
 router = APIRouter(prefix="/model-performance/drift", tags=["drift"])
 
 
-@router.post("/check", status_code=201)
+@router.post(
+    "/check", dependencies=[requires(Role.operator), rate_limited("training")], status_code=201
+)
 def check(
     body: DriftCheckRequest, request: Request, clock: ClockDep, settings: SettingsDep
 ) -> DriftCheckRead:

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from enms.api.deps import ClockDep, SessionDep
+from enms.auth.deps import rate_limited, requires
+from enms.auth.roles import Role
 from enms.core.db import SessionFactory
 from enms.core.timewindow import Window
 from enms.evaluation import service
@@ -29,7 +31,9 @@ class EvaluateRequest(BaseModel):
     version: int | None = Field(None, ge=1)
 
 
-@router.post("/evaluate", status_code=201)
+@router.post(
+    "/evaluate", dependencies=[requires(Role.operator), rate_limited("training")], status_code=201
+)
 def evaluate(
     machine_id: int, model_type: str, body: EvaluateRequest, request: Request, clock: ClockDep
 ) -> EvaluationRead:

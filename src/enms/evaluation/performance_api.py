@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.auth.deps import requires
+from enms.auth.roles import Role
 from enms.evaluation import record as recording
 from enms.evaluation import trend as trends
 from enms.evaluation.performance_schemas import RecordResult, TrendRead
@@ -14,7 +16,7 @@ from enms.evaluation.performance_schemas import RecordResult, TrendRead
 router = APIRouter(prefix="/model-performance/metrics", tags=["model-performance"])
 
 
-@router.post("/record", status_code=201)
+@router.post("/record", dependencies=[requires(Role.operator)], status_code=201)
 def record_metrics(
     session: SessionDep, clock: ClockDep, body: Annotated[Any, Body()] = None
 ) -> RecordResult:

@@ -10,17 +10,24 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.auth.deps import PrincipalDep, acting_as, requires
+from enms.auth.roles import Role
 from enms.experiments import service
 from enms.experiments.schemas import ABTestRead, ABTestResults, ABTestStart, ABTestStop
 
 router = APIRouter(prefix="/model-performance", tags=["ab-tests"])
 
 
-@router.post("/ab-test/start", status_code=201)
+@router.post("/ab-test/start", dependencies=[requires(Role.operator)], status_code=201)
 def start_test(
-    body: ABTestStart, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    body: ABTestStart,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    principal: PrincipalDep,
 ) -> ABTestRead:
     """Start an A/B test (defaults: A = champion, B = challenger, settings' design)."""
+    body = body.model_copy(update={"created_by": acting_as(principal, body.created_by)})
     test = service.start(session=session, data=body, settings=settings, clock=clock)
     return service.read(session, test)
 
@@ -33,9 +40,12 @@ def test_results(
     return service.results(session=session, test_id=test_id, settings=settings, clock=clock)
 
 
-@router.post("/ab-test/{test_id}/stop")
-def stop_test(test_id: int, body: ABTestStop, session: SessionDep, clock: ClockDep) -> ABTestRead:
+@router.post("/ab-test/{test_id}/stop", dependencies=[requires(Role.operator)])
+def stop_test(
+    test_id: int, body: ABTestStop, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+) -> ABTestRead:
     """Stop a running test early (no verdict, no promotion)."""
+    body = body.model_copy(update={"actor": acting_as(principal, body.actor)})
     test = service.stop(session=session, test_id=test_id, data=body, clock=clock)
     return service.read(session, test)
 

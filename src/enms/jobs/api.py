@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.auth.deps import rate_limited, requires
+from enms.auth.roles import Role
 from enms.jobs import schedule
 
 router = APIRouter(prefix="/scheduler", tags=["scheduler"])
@@ -55,7 +57,11 @@ def list_periodic(
     return out
 
 
-@router.post("/jobs/{name}/run", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/jobs/{name}/run",
+    dependencies=[requires(Role.operator), rate_limited("training")],
+    status_code=status.HTTP_202_ACCEPTED,
+)
 def run_now(name: str, request: Request, settings: SettingsDep) -> dict[str, str]:
     """Queue one run of a periodic job now (its outcome shows in ``GET /scheduler/jobs``)."""
     job = schedule.find_job(settings, name)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.auth.deps import PrincipalDep, acting_as, requires
+from enms.auth.roles import Role
 from enms.promotion import service
 from enms.promotion.schemas import GateRead, PromoteRequest, PromotionRead, WatchRead
 from enms.readings import service as readings
@@ -15,7 +17,7 @@ from enms.registry.schemas import AliasChange, VersionRead
 router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["registry"])
 
 
-@router.post("/promote")
+@router.post("/promote", dependencies=[requires(Role.admin)])
 def promote(
     machine_id: int,
     model_type: str,
@@ -23,6 +25,7 @@ def promote(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
+    principal: PrincipalDep,
 ) -> PromotionRead:
     """Make a version the champion. A version failing the promotion gate is refused (422,
     the failed rules listed) unless a reason is given; the override is audited."""
@@ -31,7 +34,7 @@ def promote(
         machine_id=machine_id,
         model_type=model_type,
         version=body.version,
-        actor=body.actor,
+        actor=acting_as(principal, body.actor),
         reason=body.reason,
         override=body.override,
         settings=settings,
@@ -39,12 +42,13 @@ def promote(
     )
 
 
-@router.post("/rollback")
+@router.post("/rollback", dependencies=[requires(Role.admin)])
 def rollback(
     machine_id: int,
     model_type: str,
     session: SessionDep,
     clock: ClockDep,
+    principal: PrincipalDep,
     body: AliasChange | None = None,
 ) -> VersionRead:
     """Return the champion alias to the previous champion (the body is optional)."""
@@ -53,7 +57,7 @@ def rollback(
         session=session,
         machine_id=machine_id,
         model_type=model_type,
-        actor=body.actor,
+        actor=acting_as(principal, body.actor),
         reason=body.reason,
         clock=clock,
     )

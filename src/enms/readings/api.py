@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.auth.deps import rate_limited, requires
+from enms.auth.roles import Role
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidFile, InvalidInput
 from enms.core.timewindow import Window, parse_instant
@@ -31,13 +33,15 @@ router = APIRouter(tags=["machines"])
 log = logging.getLogger(__name__)
 
 
-@router.post("/machines", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/machines", dependencies=[requires(Role.operator)], status_code=status.HTTP_201_CREATED
+)
 def create_machine(data: MachineCreate, session: SessionDep, clock: ClockDep) -> MachineRead:
     """Register a machine."""
     return service.create_machine(session=session, data=data, clock=clock)
 
 
-@router.patch("/machines/{machine_id}")
+@router.patch("/machines/{machine_id}", dependencies=[requires(Role.admin)])
 def update_machine(machine_id: int, data: MachineUpdate, session: SessionDep) -> MachineRead:
     """Set where a machine is (``country``) and its ``planned_drivers``; omitted fields stay."""
     return service.update_machine(session=session, machine_id=machine_id, data=data)
@@ -51,6 +55,7 @@ def list_machines(session: SessionDep) -> list[MachineRead]:
 
 @router.post(
     "/machines/{machine_id}/readings",
+    dependencies=[requires(Role.operator), rate_limited("imports")],
     openapi_extra={
         "requestBody": {
             "content": {
@@ -147,7 +152,7 @@ def get_readings(
     )
 
 
-@router.delete("/machines/{machine_id}/readings")
+@router.delete("/machines/{machine_id}/readings", dependencies=[requires(Role.admin)])
 def delete_readings(
     machine_id: int,
     session: SessionDep,
@@ -159,7 +164,7 @@ def delete_readings(
     return service.delete_readings(session=session, machine_id=machine_id, window=window)
 
 
-@router.delete("/machines/{machine_id}")
+@router.delete("/machines/{machine_id}", dependencies=[requires(Role.admin)])
 def delete_machine(machine_id: int, session: SessionDep) -> MachineDeleted:
     """Delete a machine with its readings, model versions, training history, metrics and
     alerts; the answer counts the rows removed, by table."""

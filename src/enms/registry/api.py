@@ -7,6 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from enms.api.deps import ClockDep, SessionDep
+from enms.auth.deps import requires
+from enms.auth.roles import Role
 from enms.core.timewindow import as_utc
 from enms.readings import service as readings
 from enms.registry import external, service
@@ -37,7 +39,7 @@ def alias_history(machine_id: int, model_type: str, session: SessionDep) -> list
     return service.alias_history(session=session, machine_id=machine_id, model_type=model_type)
 
 
-@router.post("/external-versions", status_code=201)
+@router.post("/external-versions", dependencies=[requires(Role.operator)], status_code=201)
 def register_external(
     machine_id: int,
     model_type: str,

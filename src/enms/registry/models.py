@@ -1,4 +1,5 @@
-"""Tables ``model_versions``, ``model_aliases`` and ``audit_log``."""
+"""Tables ``model_versions`` and ``model_aliases`` (``audit_log`` lives in
+:mod:`enms.core.audit`: requests are audited there too; re-exported here)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from enms.core.audit import AuditLog as AuditLog
 from enms.core.orm import Base, JSONType, UTCDateTime
 
 
@@ -80,19 +81,3 @@ class ModelAlias(Base):
         ForeignKey("model_versions.id", ondelete="CASCADE")
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class AuditLog(Base):
-    """Who did what, when and why: alias moves, promotions, rollbacks, imports."""
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(64))
-    entity_type: Mapped[str] = mapped_column(String(64))
-    entity_id: Mapped[str | None] = mapped_column(String(64))
-    machine_id: Mapped[int | None] = mapped_column(ForeignKey("machines.id", ondelete="SET NULL"))
-    reason: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -12,6 +12,8 @@ import threading
 
 from fastapi import APIRouter, Request
 
+from enms.auth.deps import requires
+from enms.auth.roles import Role
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory
 from enms.serving import service
@@ -33,7 +35,7 @@ def model_cache(request: Request) -> ModelCache:
     return cache
 
 
-@router.post("/predict")
+@router.post("/predict", dependencies=[requires(Role.operator)])
 def predict(
     machine_id: int, model_type: str, body: PredictRequest, request: Request
 ) -> PredictResponse:

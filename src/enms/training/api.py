@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request, Response, status
 
 from enms.api.deps import ClockDep, SessionDep
+from enms.auth.deps import rate_limited, requires
+from enms.auth.roles import Role
 from enms.core.errors import InvalidInput
 from enms.core.model_types import ModelTypeName
 from enms.core.timewindow import Window
@@ -18,6 +20,7 @@ router = APIRouter(tags=["training"])
 
 @router.post(
     "/model-performance/retrain/trigger",
+    dependencies=[requires(Role.operator), rate_limited("training")],
     responses={202: {"model": TriggerResult}, 200: {"description": "refused: job in progress"}},
 )
 def retrain_trigger(
@@ -79,7 +82,7 @@ def get_job(job_id: int, session: SessionDep) -> JobRead:
     return service.read(service.get_job(session=session, job_id=job_id))
 
 
-@router.post("/training-jobs/{job_id}/cancel")
+@router.post("/training-jobs/{job_id}/cancel", dependencies=[requires(Role.operator)])
 def cancel_job(job_id: int, session: SessionDep, clock: ClockDep) -> JobRead:
     """Cancel a pending job, or stop a running one (its fit is terminated within seconds)."""
     return service.cancel(session=session, job_id=job_id, clock=clock)

@@ -14,7 +14,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from enms.auth.deps import PAGE_ACCESS
 from enms.web import (
+    login,
     page_abtests,
     page_alerts,
     page_machine,
@@ -56,6 +58,7 @@ def plotly_js() -> FileResponse:
 def mount_web(app: FastAPI) -> None:
     """Attach the pages and static files to ``app``."""
     app.include_router(router)
+    login.install(app)
     for page in PAGES:
-        app.include_router(page.router)
+        app.include_router(page.router, dependencies=PAGE_ACCESS)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from enms import __version__
+from enms.auth.principal import Principal
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -76,10 +77,17 @@ def render(
             "section": section_of(active),
             "nav": NAV,
             "version": __version__,
+            "principal": _principal(request),
             **context,
         },
         status_code=status_code,
     )
+
+
+def _principal(request: Request) -> Principal | None:
+    """Who the page is rendered for (set by the pages' access check; None on the login)."""
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else None
 
 
 def not_found(request: Request, message: str, *, active: str = "overview") -> HTMLResponse:

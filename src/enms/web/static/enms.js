@@ -48,6 +48,8 @@
 
   function api(method, url, body) {
     var init = { method: method, headers: { "accept": "application/json" } };
+    var csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf && method !== "GET") init.headers["x-csrf-token"] = csrf.getAttribute("content");
     if (body !== undefined) {
       init.headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);

@@ -184,7 +184,7 @@
     var body = r ? '<div class="result-grid"><div>' + armsTable(r) + '<div class="chart ci" id="ci-' + t.id +
       '" aria-label="Confidence interval of B − A"></div></div><div>' + figures(r) + "</div></div>"
       : '<p class="muted small results-pending"><span class="spinner" aria-hidden="true"></span> loading results…</p>';
-    var stop = t.status === "running" ? '<button type="button" class="danger stop" data-id="' + t.id + '">Stop test</button>' : "";
+    var stop = t.status === "running" ? '<button type="button" class="danger stop" data-needs="operator" data-id="' + t.id + '">Stop test</button>' : "";
     return '<article class="card test status-' + esc(t.status) + '" id="test-' + t.id + '" data-id="' + t.id + '">' +
       head + outcome + body + stop + "</article>";
   }

@@ -22,7 +22,7 @@
       tr.id = "silence-" + s.id;
       tr.innerHTML = "<td>" + matches(s) + "</td><td>" + enms.esc(s.reason) + "</td><td>" + enms.esc(s.author) +
         "<small>" + enms.fmt.time(s.created_at) + "</small></td><td>" + enms.fmt.time(s.expires_at) + "</td>" +
-        '<td><button type="button" class="end">End now</button></td>';
+        '<td><button type="button" class="end" data-needs="operator">End now</button></td>';
       var b = tr.querySelector("button.end");
       b.addEventListener("click", function () { endSilence(s, b); });
       return tr;

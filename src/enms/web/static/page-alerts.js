@@ -63,9 +63,9 @@
     tr.dataset.state = a.state;
     var buttons = '<button type="button" class="toggle" aria-expanded="' + (open[a.id] ? "true" : "false") +
       '" aria-controls="alert-' + a.id + '-detail">' + (open[a.id] ? "Hide" : "Details") + "</button>";
-    if (a.state === "open") buttons += '<button type="button" class="ack">Acknowledge</button>';
-    if (a.state !== "resolved") buttons += '<button type="button" class="primary resolve">Resolve</button>';
-    if (a.state !== "resolved") buttons += '<button type="button" class="silence" title="Silence alerts like this one">Silence…</button>';
+    if (a.state === "open") buttons += '<button type="button" class="ack" data-needs="operator">Acknowledge</button>';
+    if (a.state !== "resolved") buttons += '<button type="button" class="primary resolve" data-needs="operator">Resolve</button>';
+    if (a.state !== "resolved") buttons += '<button type="button" class="silence" data-needs="operator" title="Silence alerts like this one">Silence…</button>';
     tr.innerHTML =
       '<td><span class="badge ' + a.severity + '">' + enms.esc(a.severity) + "</span></td>" +
       '<td class="state">' + stateBadge(a) + "</td>" +

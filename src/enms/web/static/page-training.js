@@ -83,7 +83,7 @@
       '<td class="created">' + enms.fmt.time(j.created_at).replace(" UTC", "") + "<small>" + ago(j.created_at) + "</small></td>" +
       '<td class="state"><span class="status">' + enms.esc(j.training_status.replace("_", " ")) + "</span>" +
       (j.attempts > 1 ? ' <small class="muted">attempt ' + j.attempts + "</small>" : "") +
-      (canCancel ? '<button type="button" class="danger cancel">Cancel</button>' : "") + "</td>" +
+      (canCancel ? '<button type="button" class="danger cancel" data-needs="operator">Cancel</button>' : "") + "</td>" +
       '<td class="progress">' + progressCell(j) + "</td>" +
       '<td class="num">' + duration(j.training_duration_seconds) + "</td>" +
       '<td class="result">' + resultCell(j) + "</td>";

@@ -140,7 +140,7 @@
   function versionColumn(v) {
     var isChampion = v.aliases.indexOf("champion") >= 0;
     var action = isChampion ? '<p class="muted small">Serving as champion.</p>'
-      : '<button type="button" class="primary promote" data-version="' + v.version + '">Promote v' + v.version + "</button>";
+      : '<button type="button" class="primary promote" data-needs="admin" data-version="' + v.version + '">Promote v' + v.version + "</button>";
     return '<article class="card version' + (isChampion ? " is-champion" : "") + '" id="v' + v.version +
       '" data-version="' + v.version + '"><header><h3>v' + v.version + "</h3> " + aliasBadges(v.aliases) +
       " " + verdictBadge(v.gate_passed, "gate passed", "gate failed", "not gated") + "</header>" +
