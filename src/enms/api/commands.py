@@ -5,10 +5,12 @@ The web stack is imported when the command runs, so `enms --help` stays quick.
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from enms.core import schema
-from enms.core.cli_context import AppContext, pass_app, progress
+from enms.core.cli_context import AppContext, pass_app
 from enms.core.clock import Clock
 
 
@@ -29,12 +31,14 @@ def run_server(app: AppContext, host: str, port: int, *, view_clock: Clock | Non
     import uvicorn
 
     from enms.api.app import create_app
-    from enms.core.logs import configure_logging, uvicorn_options
+    from enms.core.logs import announce, configure_logging, uvicorn_options
 
     configure_logging(app.settings)
     web = create_app(app.settings, engine=app.engine, clock=app.clock, view_clock=view_clock)
-    progress(
+    announce(
+        app.settings,
+        logging.getLogger("enms.api"),
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "
-        f"on http://{host}:{port}  (dashboard /, API docs /docs)"
+        f"on http://{host}:{port}  (dashboard /, API docs /docs)",
     )
     uvicorn.run(web, host=host, port=port, **uvicorn_options(app.settings))
