@@ -21,7 +21,7 @@ def configured_console(settings: Settings) -> Iterator[io.StringIO]:
     root = logging.getLogger()
     level, handlers = root.level, root.handlers[:]
     named = {
-        name: (lg.level, lg.handlers[:], lg.propagate)
+        name: (lg.level, lg.handlers[:], lg.propagate, lg.disabled)
         for name in (*QUIET_LOGGERS, *UVICORN_LOGGERS)
         for lg in [logging.getLogger(name)]
     }
@@ -33,11 +33,12 @@ def configured_console(settings: Settings) -> Iterator[io.StringIO]:
         for kept in handlers:
             root.addHandler(kept)
         root.setLevel(level)
-        for name, (lg_level, lg_handlers, propagate) in named.items():
+        for name, (lg_level, lg_handlers, propagate, disabled) in named.items():
             lg = logging.getLogger(name)
             lg.setLevel(lg_level)
             lg.handlers[:] = lg_handlers
             lg.propagate = propagate
+            lg.disabled = disabled
         logging.captureWarnings(False)
 
 

@@ -154,8 +154,18 @@ def test_a_text_format_may_name_the_request_id() -> None:
 
 def test_uvicorn_loggers_propagate_to_the_one_handler() -> None:
     error = logging.getLogger("uvicorn.error")
-    with configured_console(Settings(log_format="json")) as stream:
-        error.info("Application startup complete.")
-        assert all(logging.getLogger(name).propagate for name in UVICORN_LOGGERS)
+    saved = error.level, error.handlers[:], error.propagate
+    # What uvicorn's default logging config leaves behind (a server run earlier in-process).
+    error.setLevel(logging.WARNING)
+    error.handlers[:] = [logging.NullHandler()]
+    error.propagate = False
+    try:
+        with configured_console(Settings(log_format="json")) as stream:
+            error.info("Application startup complete.")
+            assert all(logging.getLogger(name).propagate for name in UVICORN_LOGGERS)
+    finally:
+        error.setLevel(saved[0])
+        error.handlers[:] = saved[1]
+        error.propagate = saved[2]
     (entry,) = json_lines(stream)
     assert (entry["logger"], entry["message"]) == ("uvicorn.error", "Application startup complete.")

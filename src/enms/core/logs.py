@@ -45,9 +45,13 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
     # A Python warning would otherwise be a bare multi-line text on stderr between JSON lines.
     logging.captureWarnings(json_lines(settings))
     for name in UVICORN_LOGGERS:
+        # Undo whatever an earlier uvicorn logging config left (its own handlers, no
+        # propagation, a level of its own); `uvicorn.run` then sets the same level again.
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)
+        uvicorn_logger.disabled = False
     if settings.log_level != "DEBUG":
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
