@@ -5,10 +5,12 @@ The web stack is imported when the command runs, so `enms --help` stays quick.
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from enms.core import schema
-from enms.core.cli_context import AppContext, pass_app, progress
+from enms.core.cli_context import AppContext, pass_app
 from enms.core.clock import Clock
 
 
@@ -29,22 +31,27 @@ def run_server(app: AppContext, host: str, port: int, *, view_clock: Clock | Non
     import uvicorn
 
     from enms.api.app import create_app
-    from enms.core.logs import configure_logging, uvicorn_options
+    from enms.core.logs import announce, configure_logging, uvicorn_options
 
     configure_logging(app.settings)
     refuse_open_network(app, host)
     web = create_app(
         app.settings, engine=app.engine, clock=app.clock, view_clock=view_clock, bind_host=host
     )
+    log = logging.getLogger("enms.api")
     if not web.state.auth_gate.enforced():
-        progress(
+        announce(
+            app.settings,
+            log,
             "desk mode: no user or API key exists, so the API and dashboard are open to anyone "
             "on this machine; `enms users add NAME --role admin` or `enms keys create` turns "
-            "authentication on"
+            "authentication on",
         )
-    progress(
+    announce(
+        app.settings,
+        log,
         f"enms serving {app.engine.url.render_as_string(hide_password=True)} "
-        f"on http://{host}:{port}  (dashboard /, API docs /docs)"
+        f"on http://{host}:{port}  (dashboard /, API docs /docs)",
     )
     uvicorn.run(web, host=host, port=port, **uvicorn_options(app.settings))
 

@@ -4,7 +4,9 @@ Every HTTP response carries ``X-Request-ID``: the caller's own id when it sent a
 (letters, digits and ``._:-``, at most 128 characters), else a fresh random one. The id is
 kept in the request's state (``request.state.request_id``) so error handlers put it in
 ``details.request_id`` of every 5xx answer and in the log line that records the failure:
-a user quoting the id from a 500 leads straight to its traceback.
+a user quoting the id from a 500 leads straight to its traceback. It is also bound for
+logging while the request is handled (:mod:`enms.core.request_context`): every record logged
+meanwhile carries it (``request_id`` in ``ENMS_LOG_FORMAT=json`` lines).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from enms.api.errors import error_body
+from enms.core.request_context import bound_request_id
 
 log = logging.getLogger("enms.api")
 HEADER = "x-request-id"
@@ -66,20 +69,21 @@ class RequestIdMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception as exc:
-            if started:  # too late for an error answer; let the server close the connection
-                raise
-            log.exception(
-                "%s %s failed with an unexpected %s (request id %s)",
-                scope.get("method", "?"),
-                scope.get("path", "?"),
-                type(exc).__name__,
-                request_id,
-            )
-            response = internal_error(request_id)
-            await response(scope, receive, send_with_id)
+        with bound_request_id(request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                if started:  # too late for an error answer; let the server close the connection
+                    raise
+                log.exception(
+                    "%s %s failed with an unexpected %s (request id %s)",
+                    scope.get("method", "?"),
+                    scope.get("path", "?"),
+                    type(exc).__name__,
+                    request_id,
+                )
+                response = internal_error(request_id)
+                await response(scope, receive, send_with_id)
 
 
 def internal_error(request_id: str) -> JSONResponse:

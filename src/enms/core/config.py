@@ -366,7 +366,8 @@ class Settings(BaseSettings):
     )
     log_format: str = Field(
         "%(asctime)s %(levelname)s %(name)s: %(message)s",
-        description="Console log line format (Python logging syntax).",
+        description="Console log line format (Python logging syntax; %(request_id)s names "
+        "the HTTP request), or json: one JSON object per line.",
     )
     server: ServerSettings = Field(default_factory=ServerSettings)
     imports: ImportSettings = Field(default_factory=ImportSettings)

@@ -12,7 +12,8 @@ import logging
 
 import click
 
-from enms.core.cli_context import AppContext, pass_app, progress
+from enms.core.cli_context import AppContext, pass_app
+from enms.core.logs import announce, configure_logging
 
 
 @click.command("worker")
@@ -28,17 +29,14 @@ def worker(app: AppContext, workers: int | None) -> None:
     from enms.jobs.consumer import run_worker
     from enms.jobs.runtime import Runtime, RuntimeBuilder, builder_from_click, describe
 
-    logging.basicConfig(
-        level=app.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if app.settings.log_level != "DEBUG":
-        logging.getLogger("huey").setLevel(logging.WARNING)
-        logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+    configure_logging(app.settings)
     build: RuntimeBuilder = builder_from_click()
     rt: Runtime = build(app)
     where = describe(rt)
-    progress(
+    announce(
+        app.settings,
+        logging.getLogger("enms.jobs"),
         f"enms worker {where['consumer']} on {where['queue']}, database {where['database']} "
-        f"(SIGTERM drains within {rt.settings.queue.grace_seconds:g} s)"
+        f"(SIGTERM drains within {rt.settings.queue.grace_seconds:g} s)",
     )
     run_worker(rt, workers=workers)
