@@ -22,6 +22,7 @@ from enms.alerts.schemas import (
     SilenceRead,
 )
 from enms.api.deps import ClockDep, SessionDep
+from enms.core.ids import Id
 from enms.core.timewindow import parse_instant
 
 router = APIRouter(tags=["alerts"])
@@ -31,7 +32,7 @@ router = APIRouter(tags=["alerts"])
 def active_alerts(
     session: SessionDep,
     clock: ClockDep,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
     severity: str | None = None,
 ) -> list[AlertRead]:
@@ -52,7 +53,7 @@ def alert_history(
     state: str | None = None,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
     alert_type: str | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 100,
@@ -73,14 +74,14 @@ def alert_history(
 
 
 @router.get("/alerts/{alert_id}")
-def get_alert(alert_id: int, session: SessionDep, clock: ClockDep) -> AlertDetail:
+def get_alert(alert_id: Id, session: SessionDep, clock: ClockDep) -> AlertDetail:
     """One alert with its transitions (named rules, who, when) and whether it is silenced."""
     return service.get(session=session, alert_id=alert_id, now=clock.now())
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 def acknowledge(
-    alert_id: int, body: AcknowledgeRequest, session: SessionDep, clock: ClockDep
+    alert_id: Id, body: AcknowledgeRequest, session: SessionDep, clock: ClockDep
 ) -> AlertDetail:
     """``open → acknowledged``; 409 naming the current state otherwise."""
     return service.acknowledge(
@@ -90,7 +91,7 @@ def acknowledge(
 
 @router.post("/alerts/{alert_id}/resolve")
 def resolve(
-    alert_id: int, body: ResolveRequest, session: SessionDep, clock: ClockDep
+    alert_id: Id, body: ResolveRequest, session: SessionDep, clock: ClockDep
 ) -> AlertDetail:
     """``open | acknowledged → resolved`` with who and why; 409 when already resolved."""
     return service.resolve(
@@ -122,7 +123,7 @@ def list_silences(session: SessionDep, clock: ClockDep, active: bool = True) -> 
 
 @router.delete("/alert-silences/{silence_id}")
 def end_silence(
-    silence_id: int, session: SessionDep, clock: ClockDep, by: str | None = None
+    silence_id: Id, session: SessionDep, clock: ClockDep, by: str | None = None
 ) -> SilenceRead:
     """End a silence now (it stays in the list as ended); 409 if it already ended."""
     return service.end_silence(session=session, silence_id=silence_id, by=by, now=clock.now())

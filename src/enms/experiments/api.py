@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
+from enms.core.ids import Id
 from enms.experiments import service
 from enms.experiments.schemas import ABTestRead, ABTestResults, ABTestStart, ABTestStop
 
@@ -27,14 +28,14 @@ def start_test(
 
 @router.get("/ab-test/{test_id}/results")
 def test_results(
-    test_id: int, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    test_id: Id, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> ABTestResults:
     """Per-arm figures, the arm test, SRM, the paired test, sample size and verdict."""
     return service.results(session=session, test_id=test_id, settings=settings, clock=clock)
 
 
 @router.post("/ab-test/{test_id}/stop")
-def stop_test(test_id: int, body: ABTestStop, session: SessionDep, clock: ClockDep) -> ABTestRead:
+def stop_test(test_id: Id, body: ABTestStop, session: SessionDep, clock: ClockDep) -> ABTestRead:
     """Stop a running test early (no verdict, no promotion)."""
     test = service.stop(session=session, test_id=test_id, data=body, clock=clock)
     return service.read(session, test)
@@ -44,7 +45,7 @@ def stop_test(test_id: int, body: ABTestStop, session: SessionDep, clock: ClockD
 def list_tests(
     session: SessionDep,
     status: str | None = None,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
 ) -> list[ABTestRead]:
     """Tests newest first, filtered by status (running|completed|stopped), machine, type."""

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidFile, InvalidInput
+from enms.core.ids import Id
 from enms.core.timewindow import Window, parse_instant
 from enms.readings import parsing, service
 from enms.readings.schemas import (
@@ -38,7 +39,7 @@ def create_machine(data: MachineCreate, session: SessionDep, clock: ClockDep) ->
 
 
 @router.patch("/machines/{machine_id}")
-def update_machine(machine_id: int, data: MachineUpdate, session: SessionDep) -> MachineRead:
+def update_machine(machine_id: Id, data: MachineUpdate, session: SessionDep) -> MachineRead:
     """Set where a machine is (``country``) and its ``planned_drivers``; omitted fields stay."""
     return service.update_machine(session=session, machine_id=machine_id, data=data)
 
@@ -66,9 +67,7 @@ def list_machines(session: SessionDep) -> list[MachineRead]:
         }
     },
 )
-async def import_readings(
-    machine_id: int, request: Request, settings: SettingsDep
-) -> ImportSummary:
+async def import_readings(machine_id: Id, request: Request, settings: SettingsDep) -> ImportSummary:
     """Import readings: a JSON batch, a CSV body (text/csv) or a CSV file upload (``file``).
 
     The whole batch is validated first; one bad row rejects it with the line, column and
@@ -117,7 +116,7 @@ def _import(
 
 @router.get("/machines/{machine_id}/readings")
 def get_readings(
-    machine_id: int,
+    machine_id: Id,
     session: SessionDep,
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
@@ -149,7 +148,7 @@ def get_readings(
 
 @router.delete("/machines/{machine_id}/readings")
 def delete_readings(
-    machine_id: int,
+    machine_id: Id,
     session: SessionDep,
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
@@ -160,7 +159,7 @@ def delete_readings(
 
 
 @router.delete("/machines/{machine_id}")
-def delete_machine(machine_id: int, session: SessionDep) -> MachineDeleted:
+def delete_machine(machine_id: Id, session: SessionDep) -> MachineDeleted:
     """Delete a machine with its readings, model versions, training history, metrics and
     alerts; the answer counts the rows removed, by table."""
     return service.delete_machine(session=session, machine_id=machine_id)
