@@ -190,6 +190,7 @@ def test_silences_create_list_end_and_mark_alerts(
         ({**base, "machine_id": one}, "exactly one of expires_at and duration_hours"),
         ({**base, "duration_hours": 2, "expires_at": "2030-01-01"}, "exactly one of"),
         ({**base, "duration_hours": -1}, "duration_hours"),
+        ({**base, "duration_hours": 1e17}, "body.duration_hours: Input should be less than"),
         ({**base, "expires_at": "2020-01-01T00:00:00"}, "expires_at: 2020-01-01T00:00:00+00:00"),
         ({**base, "duration_hours": 1, "model_type": "lstm"}, "model_type: 'lstm'"),
         ({**base, "duration_hours": 1, "alert_type": "fire"}, "alert_type: 'fire'"),

@@ -80,6 +80,55 @@ def test_malformed_json_readings_batch_names_line_and_column(client: TestClient)
     assert error["details"] == {"line": 2, "column": 47}
 
 
+def test_a_json_body_that_is_not_utf8_is_a_422_naming_the_byte(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/machines",
+        content=b'{"name": "Pr\xe9sse"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    error = _shape(response.json())
+    assert error["code"] == "invalid_request"
+    problem = "the body is not valid JSON: not UTF-8 text (byte 0xe9 at offset 12)"
+    assert error["message"] == f"invalid request: body: {problem}"
+    assert error["details"] == {
+        "problems": [{"location": "body", "problem": problem, "offset": 12}]
+    }
+
+
+def test_ids_beyond_the_integer_columns_are_a_422_naming_the_parameter(client: TestClient) -> None:
+    too_big = 2**31
+    for method, url, body, where in (
+        ("GET", f"/api/v1/training-jobs/{too_big}", None, "path.job_id"),
+        ("GET", f"/api/v1/alerts?machine_id={2**63}", None, "query.machine_id"),
+        ("GET", "/api/v1/machines/0/readings", None, "path.machine_id"),
+        (
+            "POST",
+            "/api/v1/model-performance/retrain/trigger",
+            {"machine_id": 2**70, "model_type": "baseline"},
+            "body.machine_id",
+        ),
+    ):
+        response = client.request(method, url, json=body)
+        assert response.status_code == 422, (url, response.text)
+        assert str(_shape(response.json())["message"]).startswith(f"invalid request: {where}: ")
+
+
+def test_the_openapi_document_declares_the_error_shape_for_every_api_operation(
+    client: TestClient,
+) -> None:
+    document = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    error = {"$ref": "#/components/schemas/ErrorResponse"}
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            for status in ("404", "409", "422"):
+                declared = operation["responses"][status]["content"]["application/json"]
+                assert declared["schema"] == error, (method, path, status)
+
+
 @pytest.fixture
 def failing_client(settings: Settings, engine: Engine, clock: FrozenClock) -> Iterator[TestClient]:
     """The real app plus two test-only routes that fail the way bugs and outages do."""

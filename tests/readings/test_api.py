@@ -81,6 +81,24 @@ def test_bad_csv_is_rejected_and_nothing_written(client: TestClient) -> None:
     assert client.get(url).json()["count"] == 0
 
 
+def test_a_file_that_is_not_utf8_text_is_refused_naming_the_byte(client: TestClient) -> None:
+    url = f"/api/v1/machines/{_machine(client)}/readings"
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+    upload = client.post(url, files={"file": ("meter.png", png)})
+    as_body = client.post(
+        url, content=b"timestamp,energy_kwh\n\xff", headers={"content-type": "text/csv"}
+    )
+    for response, offset, byte in ((upload, 0, "0x89"), (as_body, 21, "0xff")):
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_file"
+        assert error["message"].startswith(
+            f"the file is not UTF-8 text: byte {byte} at offset {offset}"
+        )
+        assert error["details"] == {"offset": offset}
+    assert client.get(url).json()["count"] == 0
+
+
 def test_errors_for_unknown_machine_bad_window_and_content_type(client: TestClient) -> None:
     assert client.get("/api/v1/machines/999/readings").json()["error"]["code"] == "not_found"
     machine_id = _machine(client)

@@ -24,6 +24,7 @@ from enms.alerts.schemas import (
 from enms.api.deps import ClockDep, SessionDep
 from enms.auth.deps import PrincipalDep, acting_as, requires
 from enms.auth.roles import Role
+from enms.core.ids import Id
 from enms.core.timewindow import parse_instant
 
 router = APIRouter(tags=["alerts"])
@@ -33,7 +34,7 @@ router = APIRouter(tags=["alerts"])
 def active_alerts(
     session: SessionDep,
     clock: ClockDep,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
     severity: str | None = None,
 ) -> list[AlertRead]:
@@ -54,7 +55,7 @@ def alert_history(
     state: str | None = None,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
     alert_type: str | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 100,
@@ -75,14 +76,14 @@ def alert_history(
 
 
 @router.get("/alerts/{alert_id}")
-def get_alert(alert_id: int, session: SessionDep, clock: ClockDep) -> AlertDetail:
+def get_alert(alert_id: Id, session: SessionDep, clock: ClockDep) -> AlertDetail:
     """One alert with its transitions (named rules, who, when) and whether it is silenced."""
     return service.get(session=session, alert_id=alert_id, now=clock.now())
 
 
 @router.post("/alerts/{alert_id}/acknowledge", dependencies=[requires(Role.operator)])
 def acknowledge(
-    alert_id: int,
+    alert_id: Id,
     body: AcknowledgeRequest,
     session: SessionDep,
     clock: ClockDep,
@@ -100,7 +101,7 @@ def acknowledge(
 
 @router.post("/alerts/{alert_id}/resolve", dependencies=[requires(Role.operator)])
 def resolve(
-    alert_id: int,
+    alert_id: Id,
     body: ResolveRequest,
     session: SessionDep,
     clock: ClockDep,
@@ -142,7 +143,7 @@ def list_silences(session: SessionDep, clock: ClockDep, active: bool = True) -> 
 
 @router.delete("/alert-silences/{silence_id}", dependencies=[requires(Role.operator)])
 def end_silence(
-    silence_id: int,
+    silence_id: Id,
     session: SessionDep,
     clock: ClockDep,
     principal: PrincipalDep,

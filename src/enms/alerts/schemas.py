@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from enms.core.ids import Id
 from enms.core.timewindow import as_utc
 
 
@@ -72,6 +73,10 @@ class ResolveRequest(BaseModel):
     note: str = Field(min_length=1, description="Why it is resolved (required).")
 
 
+#: The longest silence ``duration_hours`` sets (ten years); a later end is an ``expires_at``.
+MAX_SILENCE_HOURS = 24 * 366 * 10
+
+
 class SilenceCreate(BaseModel):
     """``POST /alert-silences``: mute notifications of matching alerts until an expiry.
 
@@ -79,13 +84,15 @@ class SilenceCreate(BaseModel):
     ``expires_at`` or ``duration_hours``.
     """
 
-    machine_id: int | None = None
+    machine_id: Id | None = None
     model_type: str | None = None
     alert_type: str | None = None
     author: str = Field(min_length=1, max_length=200)
     reason: str = Field(min_length=1)
     expires_at: datetime | None = Field(None, description="ISO 8601; naive means UTC.")
-    duration_hours: float | None = Field(None, gt=0)
+    duration_hours: float | None = Field(
+        None, gt=0, le=MAX_SILENCE_HOURS, description="At most ten years (87840 hours)."
+    )
 
     @model_validator(mode="after")
     def _one_expiry(self) -> SilenceCreate:

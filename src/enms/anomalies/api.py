@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from enms.anomalies import queries
 from enms.anomalies.schemas import AnomalyPage
 from enms.api.deps import ClockDep, SessionDep
+from enms.core.ids import Id
 from enms.core.timewindow import Window
 
 router = APIRouter(prefix="/machines/{machine_id}", tags=["anomalies"])
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/machines/{machine_id}", tags=["anomalies"])
 
 @router.get("/anomalies", response_model_by_alias=True)
 def anomalies(
-    machine_id: int,
+    machine_id: Id,
     session: SessionDep,
     clock: ClockDep,
     start: Annotated[

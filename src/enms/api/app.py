@@ -19,7 +19,7 @@ from enms.alerts.notify.api import router as notifications_router
 from enms.anomalies.api import router as anomalies_router
 from enms.api.body_limit import BodyLimitMiddleware
 from enms.api.docs import mount_docs
-from enms.api.errors import register_error_handlers
+from enms.api.errors import ERROR_RESPONSES, register_error_handlers
 from enms.api.health import router as health_router
 from enms.api.metrics import RequestMetricsMiddleware, build_registry
 from enms.api.metrics import router as metrics_router
@@ -138,7 +138,9 @@ def create_app(
         serving_router,
         access_router,
     ):
-        app.include_router(router, prefix=API_PREFIX, dependencies=API_ACCESS)
+        app.include_router(
+            router, prefix=API_PREFIX, dependencies=API_ACCESS, responses=ERROR_RESPONSES
+        )
     mount_docs(app)
     mount_web(app)
     return app

@@ -4,6 +4,9 @@ Domain errors map to statuses through ``HTTP_STATUS_BY_CODE``; request validatio
 (422, malformed JSON with its line and column), unknown routes (404) and wrong methods (405)
 use the same shape. Anything else stays an honest, logged 500 (see
 :mod:`enms.api.requestid`); every 5xx names the request id that is also in the log line.
+
+:data:`ERROR_RESPONSES` declares that shape in the OpenAPI document for the 4xx answers any
+``/api/v1`` operation may give; the app assembly adds it to every API router once.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from enms.core.errors import DomainError, http_status_for
@@ -30,6 +34,38 @@ CODE_BY_HTTP_STATUS = {
     406: "not_acceptable",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+class ErrorInfo(BaseModel):
+    """What went wrong: a stable code, a message for people, and structured details."""
+
+    code: str = Field(description="Stable error code, e.g. `not_found`, `invalid_request`.")
+    message: str = Field(description="What went wrong, naming the offending input.")
+    details: dict[str, Any] = Field(description="Structured details (may be empty).")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer of the API."""
+
+    error: ErrorInfo
+
+
+def _declared(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+#: The error answers any API operation may give, in the one error shape (OpenAPI ``responses``).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _declared("Bad request: e.g. an unreadable multipart form."),
+    401: _declared("No valid credentials: no, an unknown, a revoked or an expired API key."),
+    403: _declared("The caller's role may not do this (the message names both roles)."),
+    404: _declared("A named thing (machine, model version, job, alert, …) does not exist."),
+    409: _declared("The request clashes with the current state (e.g. a job in progress)."),
+    413: _declared("The body is larger than the limit named in the message."),
+    422: _declared("Invalid input: the message names the parameter or field and the problem."),
+    429: _declared("Rate limit reached: retry after the Retry-After header's seconds."),
 }
 
 
@@ -70,6 +106,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        return _undecodable_body(request, exc.__cause__)
     code = CODE_BY_HTTP_STATUS.get(status, "internal_error" if status >= 500 else "http_error")
     details: dict[str, Any] = {}
     if status == 404 and exc.detail == "Not Found":
@@ -83,6 +121,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     else:
         message = str(exc.detail)
     return _respond(request, status, code, message, details, headers=dict(exc.headers or {}))
+
+
+def _undecodable_body(request: Request, err: UnicodeDecodeError) -> JSONResponse:
+    # FastAPI answers a JSON body that is not text with a bare 400 "error parsing the body";
+    # it is malformed JSON like any other, so the same 422 naming where it breaks.
+    at = err.start
+    problem = (
+        f"the body is not valid JSON: not {err.encoding.upper()} text "
+        f"(byte 0x{err.object[at]:02x} at offset {at})"
+    )
+    details = {"problems": [{"location": "body", "problem": problem, "offset": at}]}
+    return _respond(request, 422, "invalid_request", f"invalid request: body: {problem}", details)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

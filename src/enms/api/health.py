@@ -25,9 +25,13 @@ from enms.core import schema
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("enms.api")
+#: What an unhealthy answer declares (OpenAPI): the body names the problem and the request id.
+UNHEALTHY: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Unhealthy: `problem` says what fails, with the request id."}
+}
 
 
-@router.get("/health")
+@router.get("/health", responses=UNHEALTHY)
 def health(request: Request) -> JSONResponse:
     """200 when the database answers and its schema is at this code's head, else 503."""
     return _database_check(request)
@@ -39,7 +43,7 @@ def live() -> JSONResponse:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
-@router.get("/health/ready")
+@router.get("/health/ready", responses=UNHEALTHY)
 def ready(request: Request) -> JSONResponse:
     """200 when the database (schema current) and the job queue answer, else 503 naming
     what does not."""

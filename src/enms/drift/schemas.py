@@ -11,13 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from enms.core.ids import Id
+
 
 class DriftCheckRequest(BaseModel):
     """Which version to check, and optionally the windows (ISO 8601, naive means UTC)."""
 
-    machine_id: int = Field(ge=1)
+    machine_id: Id
     model_type: str
-    version: int | None = Field(None, ge=1, description="Default: the champion.")
+    version: Id | None = Field(None, description="Default: the champion.")
     reference_from: str | None = Field(None, description="Default: the version's training start.")
     reference_to: str | None = Field(None, description="Default: the version's training end.")
     current_from: str | None = Field(

@@ -15,6 +15,7 @@ from enms.api.deps import ClockDep, SessionDep
 from enms.auth.deps import rate_limited, requires
 from enms.auth.roles import Role
 from enms.core.db import SessionFactory
+from enms.core.ids import Id
 from enms.core.timewindow import Window
 from enms.evaluation import service
 from enms.evaluation.schemas import EvaluationRead
@@ -28,14 +29,14 @@ class EvaluateRequest(BaseModel):
 
     start: str = Field(alias="from", description="ISO 8601, inclusive.")
     end: str = Field(alias="to", description="ISO 8601, exclusive.")
-    version: int | None = Field(None, ge=1)
+    version: Id | None = None
 
 
 @router.post(
     "/evaluate", dependencies=[requires(Role.operator), rate_limited("training")], status_code=201
 )
 def evaluate(
-    machine_id: int, model_type: str, body: EvaluateRequest, request: Request, clock: ClockDep
+    machine_id: Id, model_type: str, body: EvaluateRequest, request: Request, clock: ClockDep
 ) -> EvaluationRead:
     """Score a version on readings it did not train on and record the metrics (the same
     document as ``enms evaluate --json``)."""
@@ -52,7 +53,7 @@ def evaluate(
 
 @router.get("/evaluations")
 def list_evaluations(
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

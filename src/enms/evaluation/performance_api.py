@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Query
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.auth.deps import requires
 from enms.auth.roles import Role
+from enms.core.ids import Id
 from enms.evaluation import record as recording
 from enms.evaluation import trend as trends
 from enms.evaluation.performance_schemas import RecordResult, TrendRead
@@ -31,13 +32,13 @@ def metrics_trend(
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     days: float | None = None,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
     metric: Annotated[list[str] | None, Query()] = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Id | None = None,
     source: Annotated[list[str] | None, Query()] = None,
 ) -> TrendRead:
     """Series per metric (downsampled), version changes, drift markers and projections."""

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.auth.deps import PrincipalDep, acting_as, requires
 from enms.auth.roles import Role
+from enms.core.ids import Id
 from enms.experiments import service
 from enms.experiments.schemas import ABTestRead, ABTestResults, ABTestStart, ABTestStop
 
@@ -34,7 +35,7 @@ def start_test(
 
 @router.get("/ab-test/{test_id}/results")
 def test_results(
-    test_id: int, session: SessionDep, settings: SettingsDep, clock: ClockDep
+    test_id: Id, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> ABTestResults:
     """Per-arm figures, the arm test, SRM, the paired test, sample size and verdict."""
     return service.results(session=session, test_id=test_id, settings=settings, clock=clock)
@@ -42,7 +43,7 @@ def test_results(
 
 @router.post("/ab-test/{test_id}/stop", dependencies=[requires(Role.operator)])
 def stop_test(
-    test_id: int, body: ABTestStop, session: SessionDep, clock: ClockDep, principal: PrincipalDep
+    test_id: Id, body: ABTestStop, session: SessionDep, clock: ClockDep, principal: PrincipalDep
 ) -> ABTestRead:
     """Stop a running test early (no verdict, no promotion)."""
     body = body.model_copy(update={"actor": acting_as(principal, body.actor)})
@@ -54,7 +55,7 @@ def stop_test(
 def list_tests(
     session: SessionDep,
     status: str | None = None,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
 ) -> list[ABTestRead]:
     """Tests newest first, filtered by status (running|completed|stopped), machine, type."""

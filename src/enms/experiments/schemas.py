@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from enms.core.ids import Id
+
 Metric = Literal["mae", "rmse", "energy_kwh", "cost"]
 GUARDRAIL_METRICS = ("mae", "rmse", "mape", "cv_rmse", "nmbe")
 
@@ -23,11 +25,11 @@ class ABTestStart(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    machine_id: int
+    machine_id: Id
     model_type: str
-    model_a_version: int | None = Field(None, ge=1, description="Default: the champion.")
-    model_b_version: int | None = Field(
-        None, ge=1, description="Default: the challenger (the newest version otherwise)."
+    model_a_version: Id | None = Field(None, description="Default: the champion.")
+    model_b_version: Id | None = Field(
+        None, description="Default: the challenger (the newest version otherwise)."
     )
     traffic_split: float | None = Field(None, gt=0, lt=1, description="Share routed to B.")
     duration_days: float | None = Field(None, gt=0, le=366)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from enms.api.deps import ClockDep, SessionDep
+from enms.core.ids import Id
 from enms.kpis import report
 from enms.kpis.schemas import KpiReport, Resolution
 
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/machines/{machine_id}", tags=["kpis"])
 
 @router.get("/kpis")
 def machine_kpis(
-    machine_id: int,
+    machine_id: Id,
     session: SessionDep,
     clock: ClockDep,
     start: Annotated[

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from enms.api.deps import SessionDep
+from enms.core.ids import Id
 from enms.core.timewindow import Window
 from enms.predictions import queries
 from enms.predictions.schemas import PredictionPage
@@ -16,12 +17,12 @@ router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["p
 
 @router.get("/predictions", response_model_by_alias=True)
 def logged_predictions(
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     session: SessionDep,
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
-    version: Annotated[int | None, Query(ge=1, description="Default: the champion")] = None,
+    version: Annotated[Id | None, Query(description="Default: the champion")] = None,
     limit: Annotated[
         int, Query(ge=1, le=queries.MAX_POINTS, description="Most points returned")
     ] = queries.MAX_POINTS,

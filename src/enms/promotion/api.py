@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from enms.api.deps import ClockDep, SessionDep, SettingsDep
 from enms.auth.deps import PrincipalDep, acting_as, requires
 from enms.auth.roles import Role
+from enms.core.ids import Id
 from enms.promotion import service
 from enms.promotion.schemas import GateRead, PromoteRequest, PromotionRead, WatchRead
 from enms.readings import service as readings
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["r
 
 @router.post("/promote", dependencies=[requires(Role.admin)])
 def promote(
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     body: PromoteRequest,
     session: SessionDep,
@@ -44,7 +45,7 @@ def promote(
 
 @router.post("/rollback", dependencies=[requires(Role.admin)])
 def rollback(
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     session: SessionDep,
     clock: ClockDep,
@@ -65,7 +66,7 @@ def rollback(
 
 @router.get("/versions/{version}/gate")
 def gate(
-    machine_id: int, model_type: str, version: int, session: SessionDep, settings: SettingsDep
+    machine_id: Id, model_type: str, version: Id, session: SessionDep, settings: SettingsDep
 ) -> GateRead:
     """The gate's verdicts on promoting this version now (without an A/B test)."""
     return service.gate(
@@ -79,7 +80,7 @@ def gate(
 
 @router.get("/promotion-watches")
 def watches(
-    machine_id: int, model_type: str, session: SessionDep, open_only: bool = False
+    machine_id: Id, model_type: str, session: SessionDep, open_only: bool = False
 ) -> list[WatchRead]:
     """Watches after promotions (newest first): watching, passed, rolled back or ended."""
     readings.get_machine(session=session, machine_id=machine_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from enms.core.ids import Id
 from enms.registry.schemas import AliasChange, VersionRead
 
 
@@ -14,7 +15,7 @@ class PromoteRequest(AliasChange):
     """Make ``version`` the champion. When the promotion gate fails, the promotion is
     refused unless a ``reason`` is given (an override, audited with the verdicts)."""
 
-    version: int = Field(ge=1)
+    version: Id
     override: bool | None = Field(
         None,
         description="true: promote although the gate fails (needs a reason); false: never "

@@ -15,6 +15,7 @@ from enms.auth.deps import rate_limited, requires
 from enms.auth.roles import Role
 from enms.core.db import SessionFactory, session_scope
 from enms.core.errors import InvalidFile, InvalidInput
+from enms.core.ids import Id
 from enms.core.timewindow import Window, parse_instant
 from enms.readings import parsing, service
 from enms.readings.schemas import (
@@ -42,7 +43,7 @@ def create_machine(data: MachineCreate, session: SessionDep, clock: ClockDep) ->
 
 
 @router.patch("/machines/{machine_id}", dependencies=[requires(Role.admin)])
-def update_machine(machine_id: int, data: MachineUpdate, session: SessionDep) -> MachineRead:
+def update_machine(machine_id: Id, data: MachineUpdate, session: SessionDep) -> MachineRead:
     """Set where a machine is (``country``) and its ``planned_drivers``; omitted fields stay."""
     return service.update_machine(session=session, machine_id=machine_id, data=data)
 
@@ -71,9 +72,7 @@ def list_machines(session: SessionDep) -> list[MachineRead]:
         }
     },
 )
-async def import_readings(
-    machine_id: int, request: Request, settings: SettingsDep
-) -> ImportSummary:
+async def import_readings(machine_id: Id, request: Request, settings: SettingsDep) -> ImportSummary:
     """Import readings: a JSON batch, a CSV body (text/csv) or a CSV file upload (``file``).
 
     The whole batch is validated first; one bad row rejects it with the line, column and
@@ -122,7 +121,7 @@ def _import(
 
 @router.get("/machines/{machine_id}/readings")
 def get_readings(
-    machine_id: int,
+    machine_id: Id,
     session: SessionDep,
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
@@ -154,7 +153,7 @@ def get_readings(
 
 @router.delete("/machines/{machine_id}/readings", dependencies=[requires(Role.admin)])
 def delete_readings(
-    machine_id: int,
+    machine_id: Id,
     session: SessionDep,
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
@@ -165,7 +164,7 @@ def delete_readings(
 
 
 @router.delete("/machines/{machine_id}", dependencies=[requires(Role.admin)])
-def delete_machine(machine_id: int, session: SessionDep) -> MachineDeleted:
+def delete_machine(machine_id: Id, session: SessionDep) -> MachineDeleted:
     """Delete a machine with its readings, model versions, training history, metrics and
     alerts; the answer counts the rows removed, by table."""
     return service.delete_machine(session=session, machine_id=machine_id)

@@ -76,9 +76,21 @@ class ParsedReadings:
     gap_examples: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _utf8(data: bytes) -> str:
+    """The CSV bytes as text (UTF-8, with or without a byte-order mark)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidFile(
+            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            "(save the CSV as UTF-8)",
+            details={"offset": exc.start},
+        ) from exc
+
+
 def parse_csv(data: bytes | str, *, limits: Plausibility | None = None) -> ParsedReadings:
     """Parse and validate CSV text; raise :class:`InvalidFile` naming every problem found."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    text = _utf8(data) if isinstance(data, bytes) else data
     if not text.strip():
         raise InvalidFile("the file is empty: expected a header line with timestamp,energy_kwh")
     try:

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from enms.api.deps import ClockDep, SessionDep
 from enms.auth.deps import requires
 from enms.auth.roles import Role
+from enms.core.ids import Id
 from enms.core.timewindow import as_utc
 from enms.readings import service as readings
 from enms.registry import external, service
@@ -18,14 +19,14 @@ router = APIRouter(prefix="/machines/{machine_id}/models/{model_type}", tags=["r
 
 
 @router.get("/versions")
-def list_versions(machine_id: int, model_type: str, session: SessionDep) -> list[VersionRead]:
+def list_versions(machine_id: Id, model_type: str, session: SessionDep) -> list[VersionRead]:
     """Every version, newest first, with its aliases and metrics."""
     readings.get_machine(session=session, machine_id=machine_id)
     return service.list_versions(session=session, machine_id=machine_id, model_type=model_type)
 
 
 @router.get("/versions/{version}")
-def get_version(machine_id: int, model_type: str, version: int, session: SessionDep) -> VersionRead:
+def get_version(machine_id: Id, model_type: str, version: Id, session: SessionDep) -> VersionRead:
     """One version."""
     row = service.get_version(
         session=session, machine_id=machine_id, model_type=model_type, version=version
@@ -34,14 +35,14 @@ def get_version(machine_id: int, model_type: str, version: int, session: Session
 
 
 @router.get("/aliases/history")
-def alias_history(machine_id: int, model_type: str, session: SessionDep) -> list[AliasEvent]:
+def alias_history(machine_id: Id, model_type: str, session: SessionDep) -> list[AliasEvent]:
     """Every alias move: who, when, why, from which version."""
     return service.alias_history(session=session, machine_id=machine_id, model_type=model_type)
 
 
 @router.post("/external-versions", dependencies=[requires(Role.operator)], status_code=201)
 def register_external(
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     body: ExternalVersionCreate,
     session: SessionDep,

@@ -16,6 +16,7 @@ from enms.auth.deps import requires
 from enms.auth.roles import Role
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory
+from enms.core.ids import Id
 from enms.serving import service
 from enms.serving.cache import ModelCache
 from enms.serving.schemas import PredictRequest, PredictResponse
@@ -37,7 +38,7 @@ def model_cache(request: Request) -> ModelCache:
 
 @router.post("/predict", dependencies=[requires(Role.operator)])
 def predict(
-    machine_id: int, model_type: str, body: PredictRequest, request: Request
+    machine_id: Id, model_type: str, body: PredictRequest, request: Request
 ) -> PredictResponse:
     """Expected energy (baselines), forecasts with a 90 % interval (forecasters) or anomaly
     scores and flags (detectors) for the given timestamps and drivers, from the champion — or,

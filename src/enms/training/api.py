@@ -10,6 +10,7 @@ from enms.api.deps import ClockDep, SessionDep
 from enms.auth.deps import rate_limited, requires
 from enms.auth.roles import Role
 from enms.core.errors import InvalidInput
+from enms.core.ids import Id
 from enms.core.model_types import ModelTypeName
 from enms.core.timewindow import Window
 from enms.training import service
@@ -29,7 +30,7 @@ def retrain_trigger(
     session: SessionDep,
     clock: ClockDep,
     body: Annotated[TriggerRequest | None, Body()] = None,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: ModelTypeName | None = None,
     trigger_type: TriggerType = "manual",
     reason: str | None = None,
@@ -65,7 +66,7 @@ def retrain_trigger(
 @router.get("/training-jobs")
 def list_jobs(
     session: SessionDep,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -77,12 +78,12 @@ def list_jobs(
 
 
 @router.get("/training-jobs/{job_id}")
-def get_job(job_id: int, session: SessionDep) -> JobRead:
+def get_job(job_id: Id, session: SessionDep) -> JobRead:
     """One job with its progress."""
     return service.read(service.get_job(session=session, job_id=job_id))
 
 
 @router.post("/training-jobs/{job_id}/cancel", dependencies=[requires(Role.operator)])
-def cancel_job(job_id: int, session: SessionDep, clock: ClockDep) -> JobRead:
+def cancel_job(job_id: Id, session: SessionDep, clock: ClockDep) -> JobRead:
     """Cancel a pending job, or stop a running one (its fit is terminated within seconds)."""
     return service.cancel(session=session, job_id=job_id, clock=clock)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from enms.core.ids import Id
 from enms.core.model_types import ModelTypeName
 
 TriggerType = Literal["manual", "scheduled", "drift", "degradation"]
@@ -19,7 +20,7 @@ class TriggerRequest(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
-    machine_id: int
+    machine_id: Id
     model_type: ModelTypeName
     trigger_type: TriggerType = "manual"
     reason: str | None = Field(None, max_length=2000)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from enms.api.deps import SessionDep, SettingsDep, ViewClockDep
+from enms.core.ids import Id
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.readings.models import Machine
 from enms.web.abtests_view import abtests_page_data
@@ -26,7 +27,7 @@ def page(
     session: SessionDep,
     settings: SettingsDep,
     clock: ViewClockDep,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str | None = None,
 ) -> HTMLResponse:
     """A/B tests, optionally of one machine and/or model type (404 page if unknown)."""

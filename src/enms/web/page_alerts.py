@@ -25,6 +25,7 @@ from enms.alerts.notify import deliveries
 from enms.alerts.schemas import AlertRead
 from enms.api.deps import SessionDep, ViewClockDep
 from enms.core.errors import InvalidInput
+from enms.core.ids import Id
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.core.timewindow import Window
 from enms.evaluation.models import PerformanceMetric
@@ -147,7 +148,7 @@ def alerts_json(
 
 
 @router.get("/ui/api/alerts/{alert_id}")
-def alert_json(alert_id: int, session: SessionDep, clock: ViewClockDep) -> dict[str, Any]:
+def alert_json(alert_id: Id, session: SessionDep, clock: ViewClockDep) -> dict[str, Any]:
     """One alert with its history, its details rendered as facts and tables, and the
     notifications sent about it."""
     alert = service.get(session=session, alert_id=alert_id, now=clock.now())

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from enms.api.deps import SessionDep, get_view_clock
 from enms.core.clock import Clock
 from enms.core.db import SessionFactory, session_scope
+from enms.core.ids import Id
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.readings import service as readings
 from enms.readings.models import Machine
@@ -31,7 +32,7 @@ RANGES = (7, 30, 90, 365)
 
 
 @router.get("/machines/{machine_id}")
-def machine_redirect(machine_id: int) -> RedirectResponse:
+def machine_redirect(machine_id: Id) -> RedirectResponse:
     """A machine's short address: its dashboard page."""
     return RedirectResponse(f"/ui/machines/{machine_id}", status_code=307)
 
@@ -63,7 +64,7 @@ def machine_rows(session: Session) -> list[dict[str, Any]]:
 
 
 @router.get("/ui/machines/{machine_id}", response_class=HTMLResponse)
-def machine_page(request: Request, machine_id: int, session: SessionDep) -> HTMLResponse:
+def machine_page(request: Request, machine_id: Id, session: SessionDep) -> HTMLResponse:
     """One machine: energy against its baseline, forecast, heatmap, anomalies, CUSUM, KPIs."""
     machine = session.get(Machine, machine_id)
     if machine is None:
@@ -107,7 +108,7 @@ def machine_page(request: Request, machine_id: int, session: SessionDep) -> HTML
 @router.get("/ui/api/machines/{machine_id}/series")
 def machine_series(
     request: Request,
-    machine_id: int,
+    machine_id: Id,
     start: Annotated[str | None, Query(alias="from", description="ISO 8601, inclusive")] = None,
     end: Annotated[str | None, Query(alias="to", description="ISO 8601, exclusive")] = None,
     days: Annotated[int | None, Query(description="Window length up to `to` (default 30)")] = None,

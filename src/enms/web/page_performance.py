@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from enms.api.deps import SessionDep, SettingsDep, ViewClockDep
+from enms.core.ids import Id
 from enms.core.model_types import MODEL_TYPE_NAMES, check_model_type
 from enms.readings import service as readings
 from enms.web import performance_data as data
@@ -30,7 +31,7 @@ def page(
     request: Request,
     session: SessionDep,
     clock: ViewClockDep,
-    machine_id: int | None = None,
+    machine_id: Id | None = None,
     model_type: str = "baseline",
     days: Days = None,
     windows: str = "daily",
@@ -85,7 +86,7 @@ def trend_json(
     session: SessionDep,
     settings: SettingsDep,
     clock: ViewClockDep,
-    machine_id: int,
+    machine_id: Id,
     model_type: str,
     days: Days = None,
     windows: str = "daily",
@@ -106,7 +107,7 @@ def trend_json(
 
 @router.get("/ui/api/performance/panel")
 def panel_json(
-    session: SessionDep, clock: ViewClockDep, machine_id: int, model_type: str
+    session: SessionDep, clock: ViewClockDep, machine_id: Id, model_type: str
 ) -> dict[str, Any]:
     """Champion, latest evaluation, unresolved alerts, jobs and running tests."""
     check_model_type(model_type)

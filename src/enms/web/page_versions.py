@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from enms.api.deps import SessionDep, ViewClockDep
+from enms.core.ids import Id
 from enms.core.model_types import MODEL_TYPE_NAMES
 from enms.readings.models import Machine
 from enms.web.templating import not_found, render
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/ui/machines/{machine_id}/models/{model_type}", response_class=HTMLResponse)
 def page(
-    request: Request, machine_id: int, model_type: str, session: SessionDep, clock: ViewClockDep
+    request: Request, machine_id: Id, model_type: str, session: SessionDep, clock: ViewClockDep
 ) -> HTMLResponse:
     """The versions of ``model_type`` for machine ``machine_id`` (404 page if unknown)."""
     machine = session.get(Machine, machine_id)
@@ -50,7 +51,7 @@ def page(
 
 @router.get("/ui/api/versions/{machine_id}/{model_type}")
 def page_json(
-    machine_id: int, model_type: str, session: SessionDep, clock: ViewClockDep
+    machine_id: Id, model_type: str, session: SessionDep, clock: ViewClockDep
 ) -> dict[str, Any]:
     """The page's data as JSON (404 naming the unknown machine or model type)."""
     machine = session.get(Machine, machine_id)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from enms.alerts.notify import deliveries
 from enms.alerts.notify.schemas import DeliveryPage, DeliveryRead
 from enms.core.db import SessionFactory, session_scope
+from enms.core.ids import Id
 from enms.core.timewindow import Window
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -44,7 +45,7 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}")
-def get_delivery(delivery_id: int, request: Request) -> DeliveryRead:
+def get_delivery(delivery_id: Id, request: Request) -> DeliveryRead:
     """One delivery with the payload it sent."""
     with session_scope(_factory(request)) as session:
         return deliveries.get_delivery(session=session, delivery_id=delivery_id)
