@@ -21,17 +21,21 @@ reference only and applied unchanged to the monitored period.
   with a minimum count: a period with fewer than ``min_share`` of its expected readings is
   skipped and counted; periods with no reading are gaps (NaN) that restart the whitener.
 * :func:`deleted_factor` — in-sample hourly reference means → leave-one-out ones.
+* :func:`prepare` and :func:`hourly_means` — the first three steps as the detection path
+  runs them (both channels of :mod:`enms.drift.concept`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from enms.drift.concept_settings import CLIP, MIN_SHARE, PERIOD
 from enms.drift.whitening import MAD_TO_SIGMA
 
 FloatArray = npt.NDArray[np.float64]
@@ -305,3 +309,45 @@ def period_means(
         n_skipped=int(((counts > 0) & (counts < need)).sum()),
         n_empty=int((counts == 0).sum()),
     )
+
+
+def hourly_means(values: pd.Series, timezone: str, interval: pd.Timedelta) -> PeriodMeans:
+    """:func:`period_means` with the detection path's period and minimum share."""
+    return period_means(
+        values, timezone=timezone, interval=interval, freq=PERIOD, min_share=MIN_SHARE
+    )
+
+
+def prepare(
+    reference: pd.Series,
+    current: pd.Series,
+    timezone: str,
+    reference_drivers: pd.DataFrame | None,
+    current_drivers: pd.DataFrame | None,
+    details: dict[str, Any],
+) -> tuple[pd.Series, pd.Series, pd.Timedelta | None]:
+    """Non-finite values out (counted), driver adjustment, robust clipping; the reading
+    interval of the reference (None with fewer than two readings). ``details`` receives
+    the counts and the fitted parameters."""
+    ref, cur = reference.astype(np.float64).sort_index(), current.astype(np.float64).sort_index()
+    details["n_dropped_nonfinite"] = int((~np.isfinite(ref)).sum() + (~np.isfinite(cur)).sum())
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    columns: list[str] = []
+    if reference_drivers is not None and current_drivers is not None:
+        columns = numeric_drivers(reference_drivers, current_drivers)
+    adjustment = driver_adjustment(ref, reference_drivers, columns=columns, timezone=timezone)
+    ref = adjustment.apply(ref, reference_drivers).dropna()
+    cur = adjustment.apply(cur, current_drivers).dropna()
+    details["driver_adjustment"] = adjustment.as_dict()
+    interval = reading_interval(pd.DatetimeIndex(ref.index))
+    clip = robust_clip(ref, cur, c=CLIP)
+    ref, n_clip_ref = clip.apply(ref)
+    cur, n_clip_cur = clip.apply(cur)
+    details["clip"] = {
+        "center": clip.center,
+        "scale": clip.scale,
+        "c": clip.c,
+        "n_clipped_reference": n_clip_ref,
+        "n_clipped_current": n_clip_cur,
+    }
+    return ref, cur, interval

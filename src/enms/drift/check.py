@@ -7,7 +7,9 @@ model work) and :func:`run_check`, which puts the parts together:
   operating-mode matched reference;
 * **concept drift** (:func:`enms.drift.concept.concept_drift`) — baseline and anomaly only:
   the residuals of the logged current points (``actual − predicted``) inside the reference's
-  driver support (:func:`enms.drift.concept.in_support`) against the reference residuals;
+  driver support (:func:`enms.drift.concept.in_support`) against the reference residuals,
+  and those outside it against the matched outside-support hours of the recent past
+  (:mod:`enms.drift.outside_support`);
 * **degradation** (:mod:`enms.drift.degradation`) — energy-grade and performance, with their
   own verdicts, not folded into ``drift_detected``.
 
@@ -38,8 +40,10 @@ from enms.ml.scoring import model_columns
 
 RESIDUAL_TYPES = ("baseline", "anomaly")
 DEFINITIONS = {
-    "drift_detected": "concept drift (residual detectors, current points inside the "
-    "reference's driver support; baseline and anomaly) OR dataset-level data drift against a "
+    "drift_detected": "concept drift (residual detectors: current points inside the "
+    "reference's driver support against the reference, points outside it against the matched "
+    "outside-support points of the trailing 28 days; baseline and anomaly) OR dataset-level "
+    "data drift against a "
     "season / operating-mode matched reference; None when neither could be decided",
     "drift_score": "max of the concept-drift score and the data-drift score; each part maps "
     "its deciding statistic onto [0, 1] with 0.5 exactly at its threshold (data: the "
@@ -113,15 +117,17 @@ def _concept(
     drivers = inputs.current_frame.reindex(current.index)
     if every:
         support = concept.in_support(inputs.reference_frame[every], drivers[every])
-        kept = current[np.asarray(support.fillna(False), dtype=bool)]
+        inside = np.asarray(support.fillna(False), dtype=bool)
+        kept, outside = current[inside], current[~inside]
     else:
-        kept = current
+        kept, outside = current, None
     found = concept.concept_drift(
         residuals,
         kept,
         timezone=inputs.timezone,
         reference_drivers=inputs.reference_frame[every] if every else None,
         current_drivers=inputs.current_frame[every] if every else None,
+        outside=outside,
     )
     out = asdict(found)
     out["change_point"] = _iso(found.change_point)

@@ -5,8 +5,13 @@ and NaN allowed) of a reference period — the model's own training window — a
 monitored period — everything the version served since it was trained — and answers
 whether the residuals changed, when the change started and when the alarm rose.
 :func:`in_support` says which monitored rows are inside the drivers' reference range; the
-drift check applies concept drift only to those (outside it the relation was never
-observed: a winter-trained chiller in summer is extrapolation, reported by data drift).
+main channel judges only those (outside it the relation was never observed: a
+winter-trained chiller in summer is extrapolation, reported by data drift). The monitored
+residuals outside the support, passed as ``outside``, go to a second channel
+(:mod:`enms.drift.outside_support`) that compares them with the outside-support hours of the
+recent past at the same driver values; the first alarm of either channel decides. The
+numbered steps below are the main channel's; the parameters of both are in
+:mod:`enms.drift.concept_settings`.
 
 Why the pipeline looks like this (every parameter is estimated on the reference only):
 
@@ -78,7 +83,7 @@ the detectors' ``min_samples``); fewer → ``drift_detected=None`` with the reas
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -87,29 +92,29 @@ import numpy.typing as npt
 import pandas as pd
 
 from enms.drift import aggregate, daily
+from enms.drift.concept_settings import (
+    CHANGE_POINT_LOOKBACK_DAYS,
+    DAY_CLIP,
+    H_MEAN,
+    H_VARIANCE,
+    MIN_CURRENT_DAYS,
+    MIN_HOURS_PER_DAY,
+    MIN_REFERENCE_PERIODS,
+    MIN_SHARE,
+    PERIOD,
+    SUPPORT_MARGIN,
+    SUPPORT_TAIL,
+    Z_CLIP,
+    K,
+)
 from enms.drift.cusum import MeanCusum
+from enms.drift.outside_support import OutsideDrift, outside_drift
 from enms.drift.score import distance_score
 from enms.drift.variance_cusum import ABS_MEAN, ABS_SD
 from enms.drift.whitening import ResidualWhitener
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-CLIP = 4.0
-MIN_SHARE = 0.75
-PERIOD = "h"
-PERIOD_LENGTH = pd.Timedelta(hours=1)
-Z_CLIP = 3.0
-DAY_CLIP = 4.5
-MIN_HOURS_PER_DAY = 6
-K = 1.0
-H_MEAN = 6.0
-H_VARIANCE = 6.0
-MIN_REFERENCE_PERIODS = 168
-MIN_CURRENT_DAYS = 2
-CHANGE_POINT_LOOKBACK_DAYS = 7  # usable days before the CUSUM's excursion start searched
-SUPPORT_MARGIN = 0.02
-SUPPORT_TAIL = 0.005
 
 
 @dataclass(frozen=True)
@@ -144,87 +149,8 @@ def detectors() -> tuple[MeanCusum, MeanCusum]:
     )
 
 
-def _split(x: FloatArray, lo: int, hi: int) -> int:
-    """Index in ``[lo, hi]`` maximising ``S²/m`` of the finite values from it to ``hi``."""
-    seg = x[lo : hi + 1]
-    finite = np.isfinite(seg)
-    vals = np.where(finite, seg, 0.0)
-    tail_sum = np.cumsum(vals[::-1])[::-1]
-    tail_n = np.cumsum(finite[::-1])[::-1]
-    stat = np.where(tail_n > 0, tail_sum**2 / np.maximum(tail_n, 1), -1.0)
-    stat[~finite] = -1.0  # a change starts at an observed hour
-    return lo + int(np.argmax(stat))
-
-
-@dataclass(frozen=True)
-class _Run:
-    alarm_day: int | None  # day code
-    start_day: int | None  # day code of the CUSUM excursion's first day
-    direction: str | None
-    statistic: float
-    n: int
-
-
-def _run(detector: MeanCusum, values: FloatArray, day: IntArray) -> _Run:
-    peak = 0.0
-    for i, value in enumerate(values):
-        detector.update(float(value))
-        peak = max(peak, detector.statistic)
-        if detector.drift_detected:
-            start = int(day[detector.change_point or 0])
-            return _Run(int(day[i]), start, detector.direction, peak, detector.n_seen)
-    return _Run(None, None, None, peak, detector.n_seen)
-
-
 def _none(reason: str, n_ref: int, n_cur: int, details: dict[str, Any]) -> ConceptDrift:
     return ConceptDrift(None, None, None, [], n_ref, n_cur, None, reason, details)
-
-
-def _periods(values: pd.Series, timezone: str, interval: pd.Timedelta) -> aggregate.PeriodMeans:
-    return aggregate.period_means(
-        values, timezone=timezone, interval=interval, freq=PERIOD, min_share=MIN_SHARE
-    )
-
-
-def _day_end(day_start: pd.Timestamp, timezone: str) -> datetime:
-    local = day_start.tz_convert(timezone).tz_localize(None).normalize() + pd.Timedelta(days=1)
-    end = local.tz_localize(timezone, ambiguous=False, nonexistent="shift_forward")
-    return pd.Timestamp(end).tz_convert("UTC").to_pydatetime()
-
-
-def _prepare(
-    reference: pd.Series,
-    current: pd.Series,
-    timezone: str,
-    reference_drivers: pd.DataFrame | None,
-    current_drivers: pd.DataFrame | None,
-    details: dict[str, Any],
-) -> tuple[pd.Series, pd.Series, pd.Timedelta | None]:
-    """Non-finite values out (counted), driver adjustment, robust clipping."""
-    ref, cur = reference.astype(np.float64).sort_index(), current.astype(np.float64).sort_index()
-    details["n_dropped_nonfinite"] = int((~np.isfinite(ref)).sum() + (~np.isfinite(cur)).sum())
-    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
-    columns: list[str] = []
-    if reference_drivers is not None and current_drivers is not None:
-        columns = aggregate.numeric_drivers(reference_drivers, current_drivers)
-    adjustment = aggregate.driver_adjustment(
-        ref, reference_drivers, columns=columns, timezone=timezone
-    )
-    ref = adjustment.apply(ref, reference_drivers).dropna()
-    cur = adjustment.apply(cur, current_drivers).dropna()
-    details["driver_adjustment"] = adjustment.as_dict()
-    interval = aggregate.reading_interval(pd.DatetimeIndex(ref.index))
-    clip = aggregate.robust_clip(ref, cur, c=CLIP)
-    ref, n_clip_ref = clip.apply(ref)
-    cur, n_clip_cur = clip.apply(cur)
-    details["clip"] = {
-        "center": clip.center,
-        "scale": clip.scale,
-        "c": clip.c,
-        "n_clipped_reference": n_clip_ref,
-        "n_clipped_current": n_clip_cur,
-    }
-    return ref, cur, interval
 
 
 def concept_drift(
@@ -234,6 +160,7 @@ def concept_drift(
     timezone: str = "UTC",
     reference_drivers: pd.DataFrame | None = None,
     current_drivers: pd.DataFrame | None = None,
+    outside: pd.Series | None = None,
 ) -> ConceptDrift:
     """Residual-based concept drift of ``current`` against ``reference``.
 
@@ -241,16 +168,75 @@ def concept_drift(
     columns present in both are used) enable the driver adjustment of the module docstring;
     pass every driver the readings have, not only the model's. ``timezone`` is the
     machine's: hours, hours of week and days are local. See the module docstring.
+
+    ``current`` should be the monitored residuals inside the driver support
+    (:func:`in_support`); ``outside``, when given with both driver frames, the rest — they
+    are judged by :func:`enms.drift.outside_support.outside_drift`, and the first alarm of
+    either channel decides.
     """
+    inside = _inside(reference, current, timezone, reference_drivers, current_drivers)
+    if outside is None or reference_drivers is None or current_drivers is None:
+        return inside
+    found = outside_drift(
+        reference,
+        outside,
+        timezone=timezone,
+        reference_drivers=reference_drivers,
+        current_drivers=current_drivers,
+    )
+    return _combine(inside, found)
+
+
+def _combine(inside: ConceptDrift, outside: OutsideDrift) -> ConceptDrift:
+    """Both channels in one verdict: the earliest alarm decides (time and change point)."""
+    details = {**inside.details, "outside_support": {
+        "drift_detected": outside.drift_detected, "reason": outside.reason, **outside.details,
+    }}  # fmt: skip
+    tests = inside.tests + ([outside.test] if outside.test else [])
+    verdicts = [v for v in (inside.drift_detected, outside.drift_detected) if v is not None]
+    if not verdicts:
+        reason = f"inside the support: {inside.reason}; outside it: {outside.reason}"
+        return replace(inside, reason=reason, details=details)
+    alarms = [
+        (c.detected_at, c.change_point)
+        for c in (inside, outside)
+        if c.drift_detected and c.detected_at is not None
+    ]
+    first = min(alarms, key=lambda a: a[0]) if alarms else (None, None)
+    scores = [t["score"] for t in tests if t.get("score") is not None]
+    return replace(
+        inside,
+        drift_detected=any(verdicts),
+        detected_at=first[0],
+        change_point=first[1],
+        tests=tests,
+        n_current=inside.n_current + outside.n_days,
+        score=max(scores) if scores else None,
+        reason=None,
+        details=details,
+    )
+
+
+def _inside(
+    reference: pd.Series,
+    current: pd.Series,
+    timezone: str,
+    reference_drivers: pd.DataFrame | None,
+    current_drivers: pd.DataFrame | None,
+) -> ConceptDrift:
+    """The main channel: residuals inside the support (module docstring)."""
     details: dict[str, Any] = {}
-    ref, cur, interval = _prepare(
+    ref, cur, interval = aggregate.prepare(
         reference, current, timezone, reference_drivers, current_drivers, details
     )
     dropped = int(details["n_dropped_nonfinite"])
     if interval is None or len(ref) < MIN_REFERENCE_PERIODS:
         reason = f"reference has {len(ref)} usable residuals; {MIN_REFERENCE_PERIODS} hours needed"
         return _none(reason, len(ref), len(cur), details)
-    ref_p, cur_p = _periods(ref, timezone, interval), _periods(cur, timezone, interval)
+    ref_p, cur_p = (
+        aggregate.hourly_means(ref, timezone, interval),
+        aggregate.hourly_means(cur, timezone, interval),
+    )
     n_ref = ref_p.n_periods
     if n_ref < MIN_REFERENCE_PERIODS:
         reason = f"reference has {n_ref} usable hours; at least {MIN_REFERENCE_PERIODS} needed"
@@ -316,7 +302,7 @@ def concept_drift(
         scales,
         strict=True,
     ):
-        run = _run(detector, daily.standardised(values, scale, DAY_CLIP), ev.day)
+        run = daily.run_days(detector, daily.standardised(values, scale, DAY_CLIP), ev.day)
         change = at = None
         if run.alarm_day is not None and run.start_day is not None:
             hours = np.flatnonzero(hour_day <= run.alarm_day)
@@ -324,8 +310,8 @@ def concept_drift(
             k = int(np.searchsorted(ev.day, run.start_day))
             lo_day = int(ev.day[max(0, k - CHANGE_POINT_LOOKBACK_DAYS)])
             lo = int(np.searchsorted(hour_day, lo_day))
-            change = _split(hourly, lo, int(hours[-1]))
-            at = _day_end(starts[hours[-1]], timezone)
+            change = daily.split(hourly, lo, int(hours[-1]))
+            at = daily.day_end(starts[hours[-1]], timezone)
             if first is None or run.alarm_day < first[0]:
                 first = (run.alarm_day, change)
         tests.append({
@@ -347,7 +333,7 @@ def concept_drift(
     return ConceptDrift(
         drift_detected=first is not None,
         change_point=starts[first[1]].to_pydatetime() if first else None,
-        detected_at=_day_end(starts[alarm_hours[-1]], timezone) if first else None,
+        detected_at=daily.day_end(starts[alarm_hours[-1]], timezone) if first else None,
         tests=tests,
         n_reference=n_ref,
         n_current=n_cur,

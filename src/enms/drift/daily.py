@@ -14,16 +14,23 @@ Owns the two steps after the residuals became hourly means:
   hours of support and a day with 24 weigh the same per unit of evidence; the clip caps what
   one day can contribute, so one odd day (a holiday the model mispredicts, a cluster of
   spikes) is never a change by itself — a change must persist into a second day.
+
+And the steps after the evidence that both detection paths share: :func:`run_days` (a CUSUM
+over the daily values, where it first alarmed), :func:`split` (the change hour: the
+likelihood-ratio split of the hourly values before the alarm) and :func:`day_end` (the
+alarm's moment: the end of the local day that raised it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from enms.drift.cusum import MeanCusum
 from enms.drift.variance_cusum import ABS_MEAN, ABS_SD
 from enms.drift.whitening import MAD_TO_SIGMA, ResidualWhitener
 
@@ -101,3 +108,45 @@ def day_scale(values: FloatArray) -> float:
 def standardised(values: FloatArray, scale: float, day_clip: float) -> FloatArray:
     """``values / scale`` limited to ``±day_clip``."""
     return np.asarray(np.clip(values / scale, -day_clip, day_clip), dtype=np.float64)
+
+
+def split(x: FloatArray, lo: int, hi: int) -> int:
+    """Index in ``[lo, hi]`` maximising ``S²/m`` of the finite values from it to ``hi``."""
+    seg = x[lo : hi + 1]
+    finite = np.isfinite(seg)
+    vals = np.where(finite, seg, 0.0)
+    tail_sum = np.cumsum(vals[::-1])[::-1]
+    tail_n = np.cumsum(finite[::-1])[::-1]
+    stat = np.where(tail_n > 0, tail_sum**2 / np.maximum(tail_n, 1), -1.0)
+    stat[~finite] = -1.0  # a change starts at an observed hour
+    return lo + int(np.argmax(stat))
+
+
+@dataclass(frozen=True)
+class CusumRun:
+    """Where a CUSUM over daily evidence first alarmed (day codes), and its peak."""
+
+    alarm_day: int | None  # day code
+    start_day: int | None  # day code of the CUSUM excursion's first day
+    direction: str | None
+    statistic: float
+    n: int
+
+
+def run_days(detector: MeanCusum, values: FloatArray, day: IntArray) -> CusumRun:
+    """Feed the daily ``values`` (one per usable day ``day``) until the first alarm."""
+    peak = 0.0
+    for i, value in enumerate(values):
+        detector.update(float(value))
+        peak = max(peak, detector.statistic)
+        if detector.drift_detected:
+            start = int(day[detector.change_point or 0])
+            return CusumRun(int(day[i]), start, detector.direction, peak, detector.n_seen)
+    return CusumRun(None, None, None, peak, detector.n_seen)
+
+
+def day_end(day_start: pd.Timestamp, timezone: str) -> datetime:
+    """The end (next local midnight, as UTC) of the local day ``day_start`` falls in."""
+    local = day_start.tz_convert(timezone).tz_localize(None).normalize() + pd.Timedelta(days=1)
+    end = local.tz_localize(timezone, ambiguous=False, nonexistent="shift_forward")
+    return pd.Timestamp(end).tz_convert("UTC").to_pydatetime()
