@@ -42,7 +42,7 @@ def metrics_trend(
     source: Annotated[list[str] | None, Query()] = None,
 ) -> TrendRead:
     """Series per metric (downsampled), version changes, drift markers and projections."""
-    return trends.trend(
+    parts = trends.read_trend(
         session=session,
         machine_id=machine_id,
         model_type=model_type,
@@ -52,3 +52,5 @@ def metrics_trend(
         settings=settings,
         sources=trends.parse_sources(source),
     )
+    session.rollback()  # a read-only session: the transaction ends before the statistics
+    return trends.with_projections(parts, settings)

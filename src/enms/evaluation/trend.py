@@ -11,13 +11,16 @@ the first champion, so back-filled history shows). With ``version`` only that ve
 Downsampling happens in the database: rows are grouped into fixed buckets of
 ``ceil(window / ENMS_MONITORING__TREND_MAX_POINTS)`` seconds from the window start, with
 count, mean, min and max per metric, so a month of one-minute rows is one grouped scan, not
-43,200 rows through Python. Each series is projected (:mod:`enms.evaluation.projection`).
+43,200 rows through Python. Each series is projected (:mod:`enms.evaluation.projection`)
+after the read (:func:`read_trend`, then :func:`with_projections`): the API ends its read
+transaction in between, so no statistics run inside it.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -88,6 +91,15 @@ def parse_metrics(values: list[str] | None, model_type: str) -> list[str]:
     return list(dict.fromkeys(names)) or list(METRICS_BY_TYPE[model_type])
 
 
+@dataclass(frozen=True)
+class TrendParts:
+    """What :func:`read_trend` read: the trend without projections, and each series'
+    degradation threshold (the version's held-out value plus the margin)."""
+
+    read: TrendRead
+    thresholds: dict[str, degradation.Threshold | None]
+
+
 def trend(
     *,
     session: Session,
@@ -100,7 +112,36 @@ def trend(
     sources: list[str] | None = None,
 ) -> TrendRead:
     """The series, version changes, drift markers and projections of the window (rows of
-    every source, or of ``sources``)."""
+    every source, or of ``sources``). Reads and projects in one go; a caller that owns its
+    read transaction ends it between :func:`read_trend` and :func:`with_projections`."""
+    parts = read_trend(
+        session=session, machine_id=machine_id, model_type=model_type, window=window,
+        metrics=metrics, version=version, settings=settings, sources=sources,
+    )  # fmt: skip
+    return with_projections(parts, settings)
+
+
+def with_projections(parts: TrendParts, settings: Settings) -> TrendRead:
+    """Each series of ``parts`` projected (Theil–Sen; no database)."""
+    series = {
+        name: _projected(s, parts.thresholds.get(name), settings)
+        for name, s in parts.read.series.items()
+    }
+    return parts.read.model_copy(update={"series": series})
+
+
+def read_trend(
+    *,
+    session: Session,
+    machine_id: int,
+    model_type: str,
+    window: Window,
+    metrics: list[str],
+    version: int | None,
+    settings: Settings,
+    sources: list[str] | None = None,
+) -> TrendParts:
+    """Everything :func:`trend` needs from the database, nothing computed on it."""
     check_model_type(model_type)
     readings.get_machine(session=session, machine_id=machine_id)
     assert window.start is not None
@@ -141,11 +182,14 @@ def trend(
     width = max(1, math.ceil(span / max_points))
     groups = _grouped(session, base, metrics, width, int(window.start.timestamp()))
     series: dict[str, MetricSeries] = {}
+    thresholds: dict[str, degradation.Threshold | None] = {}
     merged_any = False
     for name in metrics:
         points, n_rows, merged = _merge(groups, name)
         merged_any |= merged
-        series[name] = _series(session, machine_id, model_type, name, points, n_rows, settings)
+        series[name], thresholds[name] = _series(
+            session, machine_id, model_type, name, points, n_rows, settings
+        )
     total = sum(s.n_rows for s in series.values())
     changes = [
         VersionChange(
@@ -155,7 +199,7 @@ def trend(
         for e in moves
         if window.start <= e.at < window.end
     ]  # fmt: skip
-    return TrendRead(
+    read = TrendRead(
         machine_id=machine_id,
         model_type=model_type,
         window_start=window.start,
@@ -177,6 +221,7 @@ def trend(
             "let the daily periodic evaluation write them from the prediction log"
         ),
     )
+    return TrendParts(read=read, thresholds=thresholds)
 
 
 def _in_force(moves: list[Any]) -> ColumnElement[bool]:
@@ -274,40 +319,52 @@ def _series(
     points: list[TrendPoint],
     n_rows: int,
     settings: Settings,
-) -> MetricSeries:
+) -> tuple[MetricSeries, degradation.Threshold | None]:
+    """The series as read (no projection yet) and the threshold it is projected against."""
     spec = METRICS.get(name)
-    found: Projection | None = None
-    reason: str | None = "no points"
+    threshold = None
     if points:
         latest = points[-1].version
         threshold = _threshold(session, machine_id, model_type, name, latest, settings)
-        monitoring = settings.monitoring
-        # Only the version in force at the end: a line through a champion change would
-        # extrapolate the change itself (a retrain's drop in error is not a trend).
-        current = _since_last_change(points)
-        result, reason = projection.project(
-            [p.time for p in current],
-            [p.value for p in current],
-            threshold=threshold,
-            window_days=monitoring.projection_window_days,
-            horizon_days=monitoring.projection_horizon_days,
-            min_points=monitoring.projection_min_points,
-        )
-        if result is None and reason and len(current) < len(points):
-            reason += f" since v{latest} took over"
-        if result is not None:
-            data = dict(vars(result))
-            th = result.threshold
-            data["threshold"] = None if th is None else dict(vars(th))
-            found = Projection.model_validate(data)
-    return MetricSeries(
+    series = MetricSeries(
         metric=name,
         unit=spec.unit if spec else "ratio",
         points=points,
         n_rows=n_rows,
-        projection=found,
-        projection_reason=reason,
+        projection=None,
+        projection_reason="no points",
     )
+    return series, threshold
+
+
+def _projected(
+    series: MetricSeries, threshold: degradation.Threshold | None, settings: Settings
+) -> MetricSeries:
+    """``series`` with its projection (pure computation: no session)."""
+    points = series.points
+    if not points:
+        return series
+    monitoring = settings.monitoring
+    # Only the version in force at the end: a line through a champion change would
+    # extrapolate the change itself (a retrain's drop in error is not a trend).
+    current = _since_last_change(points)
+    result, reason = projection.project(
+        [p.time for p in current],
+        [p.value for p in current],
+        threshold=threshold,
+        window_days=monitoring.projection_window_days,
+        horizon_days=monitoring.projection_horizon_days,
+        min_points=monitoring.projection_min_points,
+    )
+    if result is None and reason and len(current) < len(points):
+        reason += f" since v{points[-1].version} took over"
+    found: Projection | None = None
+    if result is not None:
+        data = dict(vars(result))
+        th = result.threshold
+        data["threshold"] = None if th is None else dict(vars(th))
+        found = Projection.model_validate(data)
+    return series.model_copy(update={"projection": found, "projection_reason": reason})
 
 
 def _since_last_change(points: list[TrendPoint]) -> list[TrendPoint]:
