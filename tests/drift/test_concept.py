@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enms.drift import aggregate, concept_settings
+from enms.drift import aggregate
 from enms.drift.calibration import suite, yearly_false_alarm_share
 from enms.drift.concept import ConceptDrift, concept_drift, detectors, in_support
+from enms.drift.concept_settings import DAY_CLIP, Z_CLIP
 
 TZ = "Europe/Berlin"
 
@@ -220,7 +221,7 @@ def test_yearly_false_alarm_share_is_small_at_the_chosen_thresholds() -> None:
     """
     mean, variance = detectors()
     shares = yearly_false_alarm_share(
-        mean, variance, z_clip=concept_settings.Z_CLIP, day_clip=concept_settings.DAY_CLIP, n_streams=200, seed=1
+        mean, variance, z_clip=Z_CLIP, day_clip=DAY_CLIP, n_streams=200, seed=1
     )
     assert shares[2] <= 0.02
 
@@ -230,7 +231,7 @@ def test_yearly_false_alarm_share_is_small_at_the_chosen_thresholds() -> None:
 def test_issue_synthetic_suite_holds_for_the_concept_detectors(change: str, phi: float) -> None:
     """≥ 95 % detected, ≤ 0.2 false alarms per 1,000 samples, through the concept path."""
     result = suite(
-        detectors(), change=change, phi=phi, z_clip=concept_settings.Z_CLIP, day_clip=concept_settings.DAY_CLIP,
+        detectors(), change=change, phi=phi, z_clip=Z_CLIP, day_clip=DAY_CLIP,
         seed=12,
     )  # fmt: skip
     if change != "none":

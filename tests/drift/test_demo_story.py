@@ -17,7 +17,7 @@ Measured (this file's checks, 15-minute readings):
 ========= ============================= ============================= ====================
 seed      moulding (truth 05-04 23:00)  compressor (truth 05-31 23:00) six others, a year
 ========= ============================= ============================= ====================
-42        flagged after 47 h, cp +1 h   flagged after 47 h, cp +7 h   no drift
+42        flagged after 47 h, cp +1 h   flagged after 71 h, cp +7 h   no drift
 7         flagged after 47 h, cp exact  flagged after 47 h, cp exact  no drift
 ========= ============================= ============================= ====================
 

@@ -325,10 +325,12 @@ def prepare(
     reference_drivers: pd.DataFrame | None,
     current_drivers: pd.DataFrame | None,
     details: dict[str, Any],
+    *,
+    clip_values: bool = True,
 ) -> tuple[pd.Series, pd.Series, pd.Timedelta | None]:
-    """Non-finite values out (counted), driver adjustment, robust clipping; the reading
-    interval of the reference (None with fewer than two readings). ``details`` receives
-    the counts and the fitted parameters."""
+    """Non-finite values out (counted), driver adjustment, robust clipping (unless
+    ``clip_values`` is False); the reading interval of the reference (None with fewer than
+    two readings). ``details`` receives the counts and the fitted parameters."""
     ref, cur = reference.astype(np.float64).sort_index(), current.astype(np.float64).sort_index()
     details["n_dropped_nonfinite"] = int((~np.isfinite(ref)).sum() + (~np.isfinite(cur)).sum())
     ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
@@ -340,6 +342,8 @@ def prepare(
     cur = adjustment.apply(cur, current_drivers).dropna()
     details["driver_adjustment"] = adjustment.as_dict()
     interval = reading_interval(pd.DatetimeIndex(ref.index))
+    if not clip_values:
+        return ref, cur, interval
     clip = robust_clip(ref, cur, c=CLIP)
     ref, n_clip_ref = clip.apply(ref)
     cur, n_clip_cur = clip.apply(cur)
