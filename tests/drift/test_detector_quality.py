@@ -32,7 +32,7 @@ The median delay on a 1 σ shift at φ = 0.5 (45) is above the issue's 30, and n
 detector within the budget reaches 30 there: after whitening a 1 σ residual shift is a
 0.58 σ shift of the innovations (1/6 nat of Kullback–Leibler information per sample).
 ``test_the_optimal_detector_needs_more_than_30_samples_at_phi_0_5`` measures, in the same
-run, the CUSUM that is optimal for exactly this change (Lorden 1971, Moustakides 1986):
+run, the CUSUM that is optimal for exactly this change (:func:`enms.drift.synthetic.optimal_cusum`):
 the true φ, location and scale (nothing estimated), ``k`` = half the whitened shift, no
 variance detector beside it, its threshold the smallest on a 0.25 grid whose controls stay
 within 0.2 false alarms per 1,000 (seed 21: h = 11.75, 0.191 per 1,000). Its median delay
@@ -50,7 +50,13 @@ import numpy as np
 import pytest
 
 from enms.drift.cusum import MeanCusum
-from enms.drift.synthetic import evaluate, false_alarm_rate, residual_streams, run_batch
+from enms.drift.synthetic import (
+    evaluate,
+    false_alarm_rate,
+    optimal_cusum,
+    residual_streams,
+    run_batch,
+)
 from enms.drift.variance_cusum import VarianceCusum
 from enms.drift.whitening import ResidualWhitener
 
@@ -77,38 +83,11 @@ def test_each_change_type_is_detected(change: str, phi: float) -> None:
 
 def test_the_optimal_detector_needs_more_than_30_samples_at_phi_0_5() -> None:
     """The reference of the module docstring: the oracle CUSUM at the false-alarm budget."""
-    phi = 0.5
-    whitened_shift = (1.0 - phi) / math.sqrt(1.0 - phi**2)  # 0.577
-
-    def known_whitening(x: np.ndarray) -> np.ndarray:
-        z = np.empty_like(x)
-        z[:, 0] = x[:, 0]
-        z[:, 1:] = (x[:, 1:] - phi * x[:, :-1]) / math.sqrt(1.0 - phi**2)
-        return z
-
-    _, controls = residual_streams(
-        change="none", phi=phi, n_streams=400, n_reference=1, n_monitor=5000,
-        change_at=5000, seed=21,
-    )  # fmt: skip
-    _, shifted = residual_streams(
-        change="shift", phi=phi, n_streams=200, n_reference=1, n_monitor=2000,
-        change_at=1000, seed=22,
-    )  # fmt: skip
-    zc, zs = known_whitening(controls), known_whitening(shifted)
-
-    def oracle(h: float) -> MeanCusum:
-        return MeanCusum(k=whitened_shift / 2, h=h, min_samples=1)
-
-    h = next(
-        h
-        for h in np.arange(8.0, 20.0, 0.25)
-        if 1000.0 * len(run_batch(oracle(h), zc).at) / zc.size <= 0.2
-    )
-    at, _ = run_batch(oracle(h), zs).first_after(1000)
-    oracle_delay = float(np.median(at[at >= 0] - 1000))
-    assert oracle_delay > 30.0
-    ours = evaluate(_detectors(), change="shift", phi=phi, seed=13)
-    assert ours.median_delay <= 1.6 * oracle_delay
+    oracle = optimal_cusum(phi=0.5)
+    assert oracle.false_alarms_per_1000 <= 0.2
+    assert oracle.median_delay > 30.0
+    ours = evaluate(_detectors(), change="shift", phi=0.5, seed=13)
+    assert ours.median_delay <= 1.6 * oracle.median_delay
 
 
 @pytest.mark.parametrize(("phi", "max_delay"), [(0.0, 30.0), (0.5, 60.0)])
