@@ -2,7 +2,8 @@
 
 1. Overview → the compressor's baseline metric: the Model performance page, where the leak
    shows as the metrics jumping in June, drift markers, the automatic retrain (job with
-   trigger ``degradation``) and the version change to v2;
+   trigger ``drift``: concept drift opens the first alert, two days after the leak) and the
+   version change to v2;
 2. that job's result ``v2`` → the Versions page: v2 is champion, promoted by enms-auto after
    winning an A/B test, watched, and v1 kept as ``previous``;
 3. "A/B test N" in the promotion's reason → that test on the A/B tests page: B won, with its
@@ -40,9 +41,10 @@ def test_the_leak_story_is_three_clicks_from_the_overview(
         "() => (document.getElementById('chart-main').data || [])"
         ".some(t => t.name === 'drift found' && t.x.length > 0)"
     )
-    retrain = page.locator("#jobs-table tr", has_text="degradation")
+    retrain = page.locator("#jobs-table tr").filter(has=page.get_by_role("link", name="v2"))
     retrain.wait_for()
     assert "completed" in retrain.inner_text()
+    assert "drift" in retrain.inner_text()
     shoot(page, "story-2-performance")
 
     # click 2: the retrain's result → the versions, v2 champion after an A/B test
