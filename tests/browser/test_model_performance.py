@@ -59,7 +59,12 @@ def test_the_charts_draw_the_compressors_leak_story(
         ".some(t => (t.name || '').startsWith('skill'))"
     )
     assert page.evaluate("window.__same_page") == 1  # updated in place, not reloaded
-    assert page.locator("#alerts li .badge.critical").count() >= 1  # the open degradation
+    # the panel shows exactly the type's unresolved critical alerts the API reports
+    active = page.request.get(
+        plant.url + "/api/v1/model-performance/alerts/active"
+        f"?machine_id={plant.story.compressor_id}&model_type=forecast_arima&severity=critical"
+    ).json()
+    assert page.locator("#alerts li .badge.critical").count() == len(active)
     shoot(page, "model-performance-arima")
 
 
