@@ -131,6 +131,14 @@ class PageLog:
         """Tolerate problems containing ``fragment`` (a response the test provokes)."""
         self.allowed.append(fragment)
 
+    def failed(self, method: str, url: str, failure: str | None) -> None:
+        """A request that got no answer. ``net::ERR_ABORTED`` is the browser cancelling a load
+        because the page navigated away (every ``goto`` can cut a favicon or a panel's fetch
+        short): not a fault of the page. Server errors arrive as responses (checked apart);
+        refused connections, resets and timeouts are other ``net::`` errors and count."""
+        if failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {method} {url} {failure}")
+
     def unexpected(self) -> list[str]:
         return [p for p in self.problems if not any(a in p for a in self.allowed)]
 
@@ -153,10 +161,7 @@ def page(browser: Any, page_log: PageLog) -> Iterator[Any]:
         ),
     )
     pg.on("pageerror", lambda e: page_log.problems.append(f"page error: {e}"))
-    pg.on(
-        "requestfailed",
-        lambda r: page_log.problems.append(f"request failed: {r.method} {r.url} {r.failure}"),
-    )
+    pg.on("requestfailed", lambda r: page_log.failed(r.method, r.url, r.failure))
     pg.on(
         "response",
         lambda r: (
