@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,13 @@ def _alive(pid: int) -> bool:
 class _Job:
     """A Prophet job running in a thread, with its fitting process's PID once started."""
 
-    def __init__(self, factory: SessionFactory, job_id: int, settings: TrainingSettings) -> None:
+    def __init__(
+        self,
+        factory: SessionFactory,
+        job_id: int,
+        settings: TrainingSettings,
+        clock: SystemClock | FrozenClock | None = None,
+    ) -> None:
         self.job_id = job_id
         self.child: int | None = None
         self.fitting = threading.Event()
@@ -55,7 +62,7 @@ class _Job:
         self.ctx = RunContext(
             factory=factory,
             settings=settings,
-            clock=SystemClock(),
+            clock=clock or SystemClock(),
             on_child=self._child,
             on_stage=self._stage,
         )
@@ -131,10 +138,18 @@ def test_cancelling_a_prophet_fit_kills_it_within_five_seconds(
 def test_a_prophet_fit_past_its_timeout_is_killed(
     session_factory: SessionFactory, prophet_job: int
 ) -> None:
-    settings = TrainingSettings(timeout_minutes=0.05)  # 3 s
-    started = time.monotonic()
-    with _Job(session_factory, prophet_job, settings) as job:
+    """The job's clock passes its deadline while the child fits (the clock is the test's: on
+    the wall clock a short timeout could run out while the job still loads its readings, and
+    a long one could outlast the fit)."""
+    settings = TrainingSettings(timeout_minutes=10)
+    clock = FrozenClock(SystemClock().now())
+    with _Job(session_factory, prophet_job, settings, clock) as job:
+        assert job.child is not None
+        assert _alive(job.child)
+        time.sleep(0.5)  # the fit is under way when its time runs out
+        clock.advance(timedelta(minutes=settings.timeout_minutes, seconds=1))
+        passed = time.monotonic()
         job.thread.join(30)
-    took = time.monotonic() - started
-    assert took < 3 + 5, f"the job took {took:.1f} s to time out"
+        took = time.monotonic() - passed
+    assert took < 5, f"the job took {took:.1f} s to stop after its timeout"
     _assert_stopped(session_factory, job, "timed_out")
