@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from tests.evaluation.perf_setup import two_versions
 
@@ -12,7 +14,7 @@ from enms.core.clock import FrozenClock
 from enms.core.config import MonitoringSettings, Settings
 from enms.core.db import SessionFactory, session_scope
 from enms.core.timewindow import Window
-from enms.evaluation import trend
+from enms.evaluation import projection, trend
 
 RECORD = "/api/v1/model-performance/metrics/record"
 TREND = "/api/v1/model-performance/metrics/trend"
@@ -48,10 +50,11 @@ def test_trend_downsamples_exactly_and_follows_the_version_in_force(
     small = settings.model_copy(update={"monitoring": MonitoringSettings(trend_max_points=20)})
     window = Window.parse(start, start + timedelta(days=2))
     with session_scope(session_factory) as s:
-        got = trend.trend(
+        parts = trend.read_trend(
             session=s, machine_id=pair.machine_id, model_type="baseline", window=window,
             metrics=["rmse"], version=None, settings=small,
         )  # fmt: skip
+    got = trend.with_projections(parts, small)
     width = int(np.ceil(2 * 86400 / 20))
     assert got.downsampled is True
     assert got.bucket_seconds == width
@@ -191,3 +194,43 @@ def test_the_projection_uses_only_the_version_in_force(
     low, high = projection["slope_ci"]
     assert low <= 0.0 <= high  # flat: no trend (across the change it would be ≈ −0.9 / day)
     assert abs(projection["slope_per_day"]) < 0.05
+
+
+def test_projections_run_with_no_database_connection_held(
+    client: TestClient,
+    session_factory: SessionFactory,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The API's trend and the dashboard's charts end their read before the statistics: while
+    the Theil–Sen projection runs, the request holds no pooled connection (no transaction)."""
+    pair = two_versions(session_factory, clock)
+    start = pair.promoted_at
+    rows = [
+        {
+            "machine_id": pair.machine_id,
+            "model_type": "baseline",
+            "evaluation_start": (start + timedelta(days=d)).isoformat(),
+            "evaluation_end": (start + timedelta(days=d + 1)).isoformat(),
+            "cv_rmse": 5.0 + 0.05 * d,
+        }
+        for d in range(10)
+    ]
+    assert client.post(RECORD, json={"metrics": rows}).status_code == 201
+    pool = session_factory.kw["bind"].pool
+    held: list[int] = []
+    project = projection.project
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        held.append(pool.checkedout())
+        return project(*args, **kwargs)
+
+    monkeypatch.setattr(projection, "project", watched)
+    where = {"machine_id": pair.machine_id, "model_type": "baseline"}
+    api = client.get(TREND, params=where | {"metric": "cv_rmse", "days": 30})
+    assert api.status_code == 200, api.text
+    assert api.json()["series"]["cv_rmse"]["projection"] is not None
+    charts = client.get("/ui/api/performance/trend", params=where | {"days": 30, "windows": "all"})
+    assert charts.status_code == 200, charts.text
+    assert len(held) > 1  # both answers were projected …
+    assert set(held) == {0}  # … with every connection back in the pool

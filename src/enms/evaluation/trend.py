@@ -12,8 +12,9 @@ Downsampling happens in the database: rows are grouped into fixed buckets of
 ``ceil(window / ENMS_MONITORING__TREND_MAX_POINTS)`` seconds from the window start, with
 count, mean, min and max per metric, so a month of one-minute rows is one grouped scan, not
 43,200 rows through Python. Each series is projected (:mod:`enms.evaluation.projection`)
-after the read (:func:`read_trend`, then :func:`with_projections`): the API ends its read
-transaction in between, so no statistics run inside it.
+after the read (:func:`read_trend`, then :func:`with_projections`): the API and the
+dashboard's charts end their read transaction in between, so no statistics run inside it
+(the overview's sparklines are never projected).
 """
 
 from __future__ import annotations
@@ -100,27 +101,6 @@ class TrendParts:
     thresholds: dict[str, degradation.Threshold | None]
 
 
-def trend(
-    *,
-    session: Session,
-    machine_id: int,
-    model_type: str,
-    window: Window,
-    metrics: list[str],
-    version: int | None,
-    settings: Settings,
-    sources: list[str] | None = None,
-) -> TrendRead:
-    """The series, version changes, drift markers and projections of the window (rows of
-    every source, or of ``sources``). Reads and projects in one go; a caller that owns its
-    read transaction ends it between :func:`read_trend` and :func:`with_projections`."""
-    parts = read_trend(
-        session=session, machine_id=machine_id, model_type=model_type, window=window,
-        metrics=metrics, version=version, settings=settings, sources=sources,
-    )  # fmt: skip
-    return with_projections(parts, settings)
-
-
 def with_projections(parts: TrendParts, settings: Settings) -> TrendRead:
     """Each series of ``parts`` projected (Theil–Sen; no database)."""
     series = {
@@ -141,7 +121,9 @@ def read_trend(
     settings: Settings,
     sources: list[str] | None = None,
 ) -> TrendParts:
-    """Everything :func:`trend` needs from the database, nothing computed on it."""
+    """The series, version changes and drift markers of the window (rows of every source, or
+    of ``sources``), without projections: nothing is computed on the data here. A caller
+    ends its read transaction, then adds them with :func:`with_projections`."""
     check_model_type(model_type)
     readings.get_machine(session=session, machine_id=machine_id)
     assert window.start is not None

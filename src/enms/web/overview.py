@@ -112,7 +112,8 @@ def key_metric(
     """The champion's key metric: latest value and the last 30 days (server clock)."""
     window = Window.parse(now - timedelta(days=SPARK_DAYS), now)
     choices = KEY_METRICS[version.model_type]
-    found = trends.trend(
+    # The sparkline needs the points only: read, never projected (no statistics here).
+    found = trends.read_trend(
         session=session,
         machine_id=version.machine_id,
         model_type=version.model_type,
@@ -121,7 +122,7 @@ def key_metric(
         version=None,
         settings=_spark_settings(settings),
         sources=SPARK_SOURCES,
-    )
+    ).read
     for name, label in choices:
         points = found.series[name].points
         if points:

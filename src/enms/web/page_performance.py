@@ -94,7 +94,7 @@ def trend_json(
     """The charts' data: every metric of the type, version changes, drift, projections."""
     check_model_type(model_type)
     _machine(session, machine_id)
-    return data.compact_trend(
+    parts = data.read_chart_trend(
         session=session,
         settings=settings,
         machine_id=machine_id,
@@ -103,6 +103,8 @@ def trend_json(
         windows=windows,
         now=clock.now(),
     )
+    session.rollback()  # a read-only session: the transaction ends before the statistics
+    return data.compact_trend(parts, settings)
 
 
 @router.get("/ui/api/performance/panel")

@@ -1,9 +1,10 @@
 """The Model performance page's data: the compact trend its charts draw and the panel beside.
 
-:func:`compact_trend` turns the metrics trend (:mod:`enms.evaluation.trend`, downsampled in
-the database to at most ``trend_max_points`` buckets per series) into column arrays — epoch
-seconds, values rounded to 5 significant digits, bucket min/max, version in force — and
-de-duplicated drift summaries, so a year of hourly metrics stays a few hundred kB on the
+:func:`read_chart_trend` reads the metrics trend (:mod:`enms.evaluation.trend`, downsampled in
+the database to at most ``trend_max_points`` buckets per series); :func:`compact_trend`,
+after the caller ended its read transaction, projects each series and packs it into column
+arrays — epoch seconds, values rounded to 5 significant digits, bucket min/max, version in
+force — and de-duplicated drift summaries, so a year of hourly metrics stays a few hundred kB on the
 wire. :func:`panel` gathers the champion, the latest evaluation, unresolved alerts, the
 training jobs and the running A/B tests of one machine's model type.
 """
@@ -154,7 +155,7 @@ def compact(found: TrendRead) -> dict[str, Any]:
     }
 
 
-def compact_trend(
+def read_chart_trend(
     *,
     session: Session,
     settings: Settings,
@@ -163,10 +164,11 @@ def compact_trend(
     days: float,
     windows: str,
     now: datetime,
-) -> dict[str, Any]:
-    """The chart data of ``days`` back from the server's ``now``."""
+) -> trends.TrendParts:
+    """What the charts of ``days`` back from the server's ``now`` need from the database; the
+    caller ends its read transaction, then :func:`compact_trend` projects and packs them."""
     window = Window.parse(now - timedelta(days=days), now)
-    found = trends.trend(
+    return trends.read_trend(
         session=session,
         machine_id=machine_id,
         model_type=model_type,
@@ -176,7 +178,11 @@ def compact_trend(
         settings=settings,
         sources=parse_windows(windows),
     )
-    return compact(found)
+
+
+def compact_trend(parts: trends.TrendParts, settings: Settings) -> dict[str, Any]:
+    """The chart data: ``parts`` projected (no database) and packed by :func:`compact`."""
+    return compact(trends.with_projections(parts, settings))
 
 
 def _evaluation(
