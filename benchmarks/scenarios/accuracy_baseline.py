@@ -100,22 +100,30 @@ def _rows(case: dict[str, object], frame: pd.DataFrame) -> list[Row]:
     ]
 
 
-def run(*, quick: bool) -> list[Row]:
-    """Run OpenEEmeter in its venv, fit enms on the same frames, compare held-out errors."""
+def peer_cases(only: list[str]) -> list[tuple[dict[str, object], pd.DataFrame]]:
+    """OpenEEmeter's cases (``only`` those samples; all when empty), each with its frame
+    (UTC index; observed, temperature_c, split, eemeter_predicted), run in its venv."""
     python = _peer_python()
     with tempfile.TemporaryDirectory(prefix="enms-eemeter-") as tmp:
         out = Path(tmp)
-        only = [ACCEPTANCE_SAMPLE] if quick else []
         subprocess.run([str(python), str(RUNNER), str(out), *only], check=True)
         cases = json.loads((out / "cases.json").read_text())["cases"]
-        rows: list[Row] = []
-        ratios: list[float] = []
+        found = []
         for case in cases:
             frame = pd.read_csv(out / f"{case['case']}.csv", index_col="timestamp")
             frame.index = pd.DatetimeIndex(pd.to_datetime(frame.index, utc=True))
-            case_rows = _rows(case, frame)
-            ratios.append(float(case_rows[0].ratio or np.nan))
-            rows.extend(case_rows)
+            found.append((case, frame))
+    return found
+
+
+def run(*, quick: bool) -> list[Row]:
+    """Run OpenEEmeter in its venv, fit enms on the same frames, compare held-out errors."""
+    rows: list[Row] = []
+    ratios: list[float] = []
+    for case, frame in peer_cases([ACCEPTANCE_SAMPLE] if quick else []):
+        case_rows = _rows(case, frame)
+        ratios.append(float(case_rows[0].ratio or np.nan))
+        rows.extend(case_rows)
     wins = sum(r <= 1.0 for r in ratios)
     rows.append(
         Row(

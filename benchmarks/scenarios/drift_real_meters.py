@@ -33,17 +33,13 @@ against the reference, those outside it against the matched trailing hours), and
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from benchmarks.harness import Row
-from benchmarks.scenarios.accuracy_baseline import RUNNER, TIMEZONE, _peer_python
+from benchmarks.scenarios.accuracy_baseline import TIMEZONE, peer_cases
 from enms.drift.concept import concept_drift, in_support
 from enms.ml.baseline import BaselineModel
 
@@ -80,19 +76,10 @@ class Meter:
 
 def _frames(quick: bool) -> dict[str, pd.DataFrame]:
     """Hourly frames (energy_kwh, outdoor_temp_c, split) of the wheel's samples."""
-    python = _peer_python()
-    with tempfile.TemporaryDirectory(prefix="enms-drift-real-") as tmp:
-        out = Path(tmp)
-        only = [QUICK_METER] if quick else []
-        subprocess.run([str(python), str(RUNNER), str(out), *only], check=True)
-        cases = json.loads((out / "cases.json").read_text())["cases"]
-        frames: dict[str, pd.DataFrame] = {}
-        for case in cases:
-            name = str(case["case"])
-            if not name.endswith("_hourly"):
-                continue
-            raw = pd.read_csv(out / f"{name}.csv", index_col="timestamp")
-            raw.index = pd.DatetimeIndex(pd.to_datetime(raw.index, utc=True))
+    frames: dict[str, pd.DataFrame] = {}
+    for case, raw in peer_cases([QUICK_METER] if quick else []):
+        name = str(case["case"])
+        if name.endswith("_hourly"):
             frames[name.removesuffix("_hourly")] = pd.DataFrame(
                 {
                     "energy_kwh": raw["observed"],
