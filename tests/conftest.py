@@ -143,8 +143,14 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(migrated_url: str, tmp_path: Path) -> Settings:
-    """Settings pointing at the test database."""
-    return Settings(database_url=migrated_url, data_dir=tmp_path / "data")
+    """Settings pointing at the test database.
+
+    The consumer enqueues no periodic jobs: Huey's schedule follows the wall clock, so a job
+    firing at, say, hh:02 would run in the middle of a test; tests run periodic jobs themselves.
+    """
+    return Settings(
+        database_url=migrated_url, data_dir=tmp_path / "data", queue={"periodic": False}
+    )
 
 
 @pytest.fixture

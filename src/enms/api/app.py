@@ -80,7 +80,9 @@ def create_app(
         # The watchdog always runs (with Redis too); consumer threads only on the embedded
         # queue. Shutdown drains: running jobs get ENMS_QUEUE__GRACE_SECONDS, then go back.
         background = start_in_process(
-            runtime, consume=is_embedded(settings) and settings.queue.in_process
+            runtime,
+            periodic=settings.queue.periodic,
+            consume=is_embedded(settings) and settings.queue.in_process,
         )
         try:
             yield

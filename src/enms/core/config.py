@@ -112,6 +112,11 @@ class QueueSettings(BaseModel):
         True,
         description="Run consumer threads inside `enms serve` when the queue is SQLite-backed.",
     )
+    periodic: bool = Field(
+        True,
+        description="This process's consumer enqueues the periodic schedule (off: it only runs "
+        "jobs; another process schedules them, or POST /api/v1/scheduler/jobs/{name}/run).",
+    )
     consumers: int = Field(
         1,
         ge=1,

@@ -117,7 +117,7 @@ def run_worker(rt: Runtime, *, workers: int | None = None) -> None:
         own_signals=True,
         workers=workers or rt.settings.queue.workers,
         worker_type="thread",
-        periodic=True,
+        periodic=rt.settings.queue.periodic,
         max_delay=MAX_POLL_DELAY,
         shutdown_timeout=_shutdown_timeout(rt),
     )
