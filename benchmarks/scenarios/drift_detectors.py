@@ -208,7 +208,8 @@ def detection_rows(quick: bool) -> list[Row]:
                 "river_PH+ADWIN",
                 peer.median_delay,
                 higher_is_better=False,
-                target=30.0 if change == "shift" else None,
+                # At φ = 0.5 the bound is relative to the optimal CUSUM (the row below).
+                target=30.0 if (change, phi) == ("shift", 0.0) else None,
                 target_on="value",
                 note=note + f"{peer_w.median_delay:.3g}; our median change-point error "
                 f"{mine.median_change_point_error:.3g} samples",
@@ -243,17 +244,18 @@ def detection_rows(quick: bool) -> list[Row]:
     rows.append(
         Row(
             NAME,
-            "shift φ=0.5: median delay of the optimal CUSUM at the 0.2 budget",
-            oracle.median_delay,
-            "samples",
-            "ours",
+            "shift φ=0.5: median delay, ours vs the optimal CUSUM at the 0.2 budget",
             ours[("shift", 0.5)].median_delay,
+            "samples",
+            "optimal_CUSUM",
+            oracle.median_delay,
             higher_is_better=False,
-            target=30.0,
-            target_on="value",
-            note=f"true φ and scale, k = half the whitened shift, mean test only; h = "
-            f"{oracle.h:g}, {oracle.false_alarms_per_1000:.3g} false alarms/1000 on its "
-            "controls: the issue's 30 is out of reach of any detector within the budget",
+            target=1.6,
+            target_on="ratio",
+            note=f"the oracle: true φ and scale, k = half the whitened shift, mean test only, "
+            f"h = {oracle.h:g}, {oracle.false_alarms_per_1000:.3g} false alarms/1000 on its "
+            f"controls; it needs {oracle.median_delay:g} samples, so the issue's 30 is out of "
+            "reach of any detector within the budget (tests/drift/test_detector_quality.py)",
         )
     )
     for ours_cls, peer_name in ((MeanCusum, "PageHinkley"), (VarianceCusum, "ADWIN")):
