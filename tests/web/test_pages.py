@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from fastapi.testclient import TestClient
 
 
@@ -16,3 +18,21 @@ def test_index_lists_machines_and_serves_plotly_locally(client: TestClient) -> N
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200
     assert len(js.content) > 1_000_000
+
+
+def test_plotly_goes_out_gzipped_to_clients_that_take_it(client: TestClient) -> None:
+    from enms.web.pages import _plotly_js
+
+    original = _plotly_js().read_bytes()
+    with client.stream(
+        "GET", "/static/plotly.min.js", headers={"accept-encoding": "gzip, deflate"}
+    ) as response:
+        raw = b"".join(response.iter_raw())
+        headers = response.headers
+    assert (headers["content-encoding"], headers["vary"]) == ("gzip", "Accept-Encoding")
+    assert len(raw) < 0.4 * len(original)
+    assert gzip.decompress(raw) == original
+    for refusal in ("identity", "gzip;q=0, br", "deflate"):
+        plain = client.get("/static/plotly.min.js", headers={"accept-encoding": refusal})
+        assert "content-encoding" not in plain.headers, refusal
+        assert plain.content == original

@@ -8,10 +8,12 @@ works on machines without internet access.
 
 from __future__ import annotations
 
+import gzip
+from functools import cache
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from enms.auth.deps import PAGE_ACCESS
@@ -45,14 +47,34 @@ def _plotly_js() -> Path:
     return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 
 
-@router.get("/static/plotly.min.js")
-def plotly_js() -> FileResponse:
-    """plotly.js from the installed Python package (no CDN)."""
-    return FileResponse(
-        _plotly_js(),
-        media_type="application/javascript",
-        headers={"cache-control": "public, max-age=86400"},
-    )
+@cache
+def _plotly_js_gzip() -> bytes:
+    """plotly.min.js gzipped once per process (≈ 4.8 MB → ≈ 1.5 MB)."""
+    return gzip.compress(_plotly_js().read_bytes(), compresslevel=6, mtime=0)
+
+
+PLOTLY_HEADERS = {"cache-control": "public, max-age=86400", "vary": "Accept-Encoding"}
+
+
+def _accepts_gzip(request: Request) -> bool:
+    offers = request.headers.get("accept-encoding", "").lower().split(",")
+    for offer in offers:
+        name, _, params = offer.strip().partition(";")
+        if name.strip() == "gzip":
+            return params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return False
+
+
+@router.get("/static/plotly.min.js", response_model=None)
+def plotly_js(request: Request) -> Response | FileResponse:
+    """plotly.js from the installed Python package (no CDN), gzipped when the client takes it."""
+    if _accepts_gzip(request):
+        return Response(
+            _plotly_js_gzip(),
+            media_type="application/javascript",
+            headers={**PLOTLY_HEADERS, "content-encoding": "gzip"},
+        )
+    return FileResponse(_plotly_js(), media_type="application/javascript", headers=PLOTLY_HEADERS)
 
 
 def mount_web(app: FastAPI) -> None:
