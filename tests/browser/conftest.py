@@ -98,7 +98,9 @@ class Plant:
 def plant(story: Story, tmp_path: Path) -> Iterator[Plant]:
     """The story served by a real server on its own copy of the database."""
     mine = copy_story(story, tmp_path / "plant")
-    settings = Settings(database_url=f"sqlite:///{mine.database}", data_dir=mine.data_dir)
+    settings = Settings(  # no wall-clock periodic jobs changing the story mid-test
+        database_url=f"sqlite:///{mine.database}", data_dir=mine.data_dir, queue={"periodic": False}
+    )
     engine = create_db_engine(settings.database_url)
     clock = FrozenClock(mine.now)
     try:

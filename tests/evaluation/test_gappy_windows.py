@@ -90,7 +90,7 @@ def test_cli_evaluate_names_the_absent_driver(tmp_path: Path, clock: FrozenClock
     _blank(factory, machine_id, "2025-04-01T00:00Z", "2025-05-01T00:00Z", production_units=None)
     # The `enms` process below runs in tmp_path, so its data directory (and the instance
     # secret that signs the version) is tmp_path/.enms: train with the same one.
-    settings = Settings(database_url=url, data_dir=tmp_path / ".enms")
+    settings = Settings(database_url=url, data_dir=tmp_path / ".enms", queue={"periodic": False})
     with TestClient(create_app(settings, engine=engine, clock=clock)) as client:
         _train_baseline(client, machine_id, "2025-04-01")
     engine.dispose()

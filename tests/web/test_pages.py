@@ -32,7 +32,9 @@ def test_plotly_goes_out_gzipped_to_clients_that_take_it(client: TestClient) -> 
     assert (headers["content-encoding"], headers["vary"]) == ("gzip", "Accept-Encoding")
     assert len(raw) < 0.4 * len(original)
     assert gzip.decompress(raw) == original
-    for refusal in ("identity", "gzip;q=0, br", "deflate"):
+    half = client.get("/static/plotly.min.js", headers={"accept-encoding": "br, gzip; q=0.5"})
+    assert half.headers["content-encoding"] == "gzip"
+    for refusal in ("identity", "gzip;q=0, br", "gzip; q=0.000", "deflate"):
         plain = client.get("/static/plotly.min.js", headers={"accept-encoding": refusal})
         assert "content-encoding" not in plain.headers, refusal
         assert plain.content == original

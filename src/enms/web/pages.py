@@ -57,11 +57,15 @@ PLOTLY_HEADERS = {"cache-control": "public, max-age=86400", "vary": "Accept-Enco
 
 
 def _accepts_gzip(request: Request) -> bool:
-    offers = request.headers.get("accept-encoding", "").lower().split(",")
-    for offer in offers:
-        name, _, params = offer.strip().partition(";")
+    """True when ``Accept-Encoding`` offers gzip with a quality above 0."""
+    for offer in request.headers.get("accept-encoding", "").lower().split(","):
+        name, _, params = offer.partition(";")
         if name.strip() == "gzip":
-            return params.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+            quality = params.strip().removeprefix("q=") or "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
     return False
 
 
